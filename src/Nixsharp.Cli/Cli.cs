@@ -1,0 +1,26 @@
+// The nixsharp command tree. Each verb lives in Commands/; this file only routes.
+namespace Nixsharp.Cli;
+
+using System.CommandLine;
+using Nixsharp.Cli.Commands;
+
+public static class Cli
+{
+    public static int Run(string[] args, CliIo io)
+    {
+        // nix-instantiate's command line is not POSIX-shaped (--arg takes two values, order matters),
+        // so `instantiate` parses its own arguments, exactly as nix-instantiate does.
+        if (args.Length > 0 && args[0] == "instantiate")
+            return InstantiateCommand.Run(args.AsSpan(1).ToArray(), io);
+
+        var root = new RootCommand("nixsharp: the Nix language, store and deployment in one binary");
+        root.Subcommands.Add(EvalCommand.Create(io));
+        root.Subcommands.Add(new Command("instantiate", "Evaluate Nix expressions like nix-instantiate (see 'nixsharp instantiate --help')"));
+        var config = new InvocationConfiguration
+        {
+            Output = new StreamWriter(io.Stdout) { AutoFlush = true },
+            Error = new StreamWriter(io.Stderr) { AutoFlush = true },
+        };
+        return root.Parse(args).Invoke(config);
+    }
+}

@@ -1,0 +1,40 @@
+// Standard streams as byte sinks: Nix output is bytes, and so are our byte strings.
+namespace Nixsharp.Cli;
+
+using System.Text;
+
+/// <summary>The process's streams and environment, injectable so tests run commands in-process.</summary>
+public sealed class CliIo
+{
+    public Stream Stdout { get; }
+    public Stream Stderr { get; }
+    public Func<string, string?> GetEnv { get; }
+    public string WorkingDirectory { get; }
+    public Func<Stream> Stdin { get; }
+
+    public CliIo(Stream stdout, Stream stderr, Func<string, string?> getEnv, string cwd, Func<Stream>? stdin = null)
+    {
+        Stdout = stdout; Stderr = stderr; GetEnv = getEnv; WorkingDirectory = cwd;
+        Stdin = stdin ?? (() => Stream.Null);
+    }
+
+    public static CliIo FromProcess() => new(
+        Console.OpenStandardOutput(), Console.OpenStandardError(),
+        Environment.GetEnvironmentVariable, Environment.CurrentDirectory, Console.OpenStandardInput);
+
+    /// <summary>Writes a byte string (one char per byte).</summary>
+    public static void Write(Stream s, string byteString)
+    {
+        var bytes = Encoding.Latin1.GetBytes(byteString);
+        s.Write(bytes, 0, bytes.Length);
+    }
+
+    public void Out(string byteString) => Write(Stdout, byteString);
+    public void Err(string byteString) => Write(Stderr, byteString);
+}
+
+/// <summary>A usage mistake on the command line: printed as "error: …" plus a hint, exit 1.</summary>
+public sealed class UsageException : Exception
+{
+    public UsageException(string message) : base(message) { }
+}

@@ -1,0 +1,178 @@
+// Shared set-up for evaluating commands: settings from the environment and flags, the host,
+// automatic arguments, and turning evaluation errors into Nix-style messages.
+namespace Nixsharp.Cli.Commands;
+
+using Nixsharp.Language.Evaluation;
+using Nixsharp.Language.Output;
+using Nixsharp.Language.Syntax;
+
+public sealed class EvalSession
+{
+    public EvalSettings Settings { get; } = new();
+    public List<string> IncludePaths { get; } = new();
+    public List<(string Name, string Value, bool IsString)> AutoArgs { get; } = new();
+    public CliIo Io { get; }
+    /// <summary>The program name used in usage hints ("Try '… --help'").</summary>
+    public string ProgramName { get; }
+
+    public EvalSession(CliIo io, string programName)
+    {
+        Io = io;
+        ProgramName = programName;
+        Settings.WorkingDirectory = ByteString.FromUtf16(io.WorkingDirectory);
+        var home = io.GetEnv("HOME");
+        if (home is not null) Settings.Home = ByteString.FromUtf16(home);
+    }
+
+    public EvalState CreateState()
+    {
+        foreach (var i in IncludePaths) Settings.AddSearchPathEntry(i);
+        var nixPath = io_GetEnv("NIX_PATH");
+        if (nixPath is not null)
+            foreach (var entry in EvalSettings.SplitNixPath(ByteString.FromUtf16(nixPath))) Settings.AddSearchPathEntry(entry);
+        var host = new LocalHost(line => Io.Err(line + "\n"));
+        return new EvalState(Settings, host);
+    }
+
+    private string? io_GetEnv(string name) => Io.GetEnv(name);
+
+    public AttrsValue BuildAutoArgs(EvalState st)
+    {
+        var b = new AttrsBuilder(AutoArgs.Count);
+        foreach (var (name, value, isString) in AutoArgs)
+        {
+            Value v = isString
+                ? StringValue.Of(value)
+                : new ExprThunk(st.ParseString(value, Settings.WorkingDirectory), st.BaseEnv);
+            b.Add(st.Symbols.Intern(name), v);
+        }
+        return b.Build();
+    }
+
+    /// <summary>Runs an evaluation, printing errors as Nix does; returns the exit code.</summary>
+    public int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (NixError e)
+        {
+            ReportError(e);
+            return 1;
+        }
+        catch (UsageException e)
+        {
+            Io.Err($"error: {e.Message}\nTry '{ProgramName} --help' for more information.\n");
+            return 1;
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            Io.Err("error: stack overflow (possible infinite recursion)\n");
+            return 1;
+        }
+    }
+
+    public void ReportError(NixError e)
+    {
+        var text = ErrorFormatter.Format(e, Settings.ShowTrace, path =>
+        {
+            try { return ByteString.FromBytes(File.ReadAllBytes(ByteString.ToUtf16(path))); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
+        });
+        Io.Err(text + "\n");
+        if (e is Nixsharp.Language.Evaluation.UsageError)
+            Io.Err($"Try '{ProgramName} --help' for more information.\n");
+        else if (e.Traces.Count > 0 && !Settings.ShowTrace)
+            Io.Err("(use '--show-trace' to show detailed location information)\n");
+    }
+
+    /// <summary>Handles the evaluation flags shared by every evaluating command; false if not one.</summary>
+    public bool TryParseCommonFlag(string[] args, ref int i)
+    {
+        string a = args[i];
+        switch (a)
+        {
+            case "-I":
+            case "--include":
+                IncludePaths.Add(ByteString.FromUtf16(Need(args, ref i, a)));
+                return true;
+            case "--arg":
+            {
+                var name = Need(args, ref i, a);
+                var expr = Need(args, ref i, a);
+                AutoArgs.Add((ByteString.FromUtf16(name), ByteString.FromUtf16(expr), false));
+                return true;
+            }
+            case "--argstr":
+            {
+                var name = Need(args, ref i, a);
+                var value = Need(args, ref i, a);
+                AutoArgs.Add((ByteString.FromUtf16(name), ByteString.FromUtf16(value), true));
+                return true;
+            }
+            case "--show-trace":
+                Settings.ShowTrace = true;
+                return true;
+            case "--pure-eval":
+                Settings.PureEval = true;
+                return true;
+            case "--impure":
+                Settings.PureEval = false;
+                return true;
+            case "--max-call-depth":
+            {
+                var v = Need(args, ref i, a);
+                if (!int.TryParse(v, out var depth) || depth < 0) throw new UsageException($"invalid value '{v}' for --max-call-depth");
+                Settings.MaxCallDepth = depth;
+                return true;
+            }
+            case "--option":
+            {
+                var name = Need(args, ref i, a);
+                var value = Need(args, ref i, a);
+                ApplyOption(name, value);
+                return true;
+            }
+            case "--wrap-integer-overflow":
+                Settings.IntegerOverflowIsError = false;
+                return true;
+            case "-v": case "--verbose": case "--quiet": case "--no-build-output": case "-Q":
+            case "--read-write-mode": case "--repair": case "--dry-run": case "--indirect":
+                return true;
+        }
+        return false;
+    }
+
+    private void ApplyOption(string name, string value)
+    {
+        switch (name)
+        {
+            case "max-call-depth":
+                if (!int.TryParse(value, out var d) || d < 0) throw new UsageException($"invalid value '{value}' for option max-call-depth");
+                Settings.MaxCallDepth = d;
+                break;
+            case "pure-eval":
+                Settings.PureEval = value == "true";
+                break;
+            case "show-trace":
+                Settings.ShowTrace = value == "true";
+                break;
+            case "system":
+                Settings.CurrentSystem = value;
+                break;
+            case "store-dir":
+                Settings.StoreDir = value;
+                break;
+            default:
+                // Options that only matter to later layers (store, builds) are accepted and ignored here.
+                break;
+        }
+    }
+
+    public static string Need(string[] args, ref int i, string flag)
+    {
+        if (i + 1 >= args.Length) throw new UsageException($"flag '{flag}' requires an argument");
+        return args[++i];
+    }
+}

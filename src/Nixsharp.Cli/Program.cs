@@ -1,0 +1,20 @@
+// Entry point: runs the command on a thread with a large stack, so deep (but finite) Nix
+// recursion evaluates instead of overflowing; runaway recursion becomes a clean error.
+namespace Nixsharp.Cli;
+
+public static class Program
+{
+    private const int StackSize = 1024 * 1024 * 1024;
+
+    public static int Main(string[] args)
+    {
+        var io = CliIo.FromProcess();
+        int rc = 1;
+        var t = new Thread(() => rc = Cli.Run(args, io), StackSize);
+        t.Start();
+        t.Join();
+        io.Stdout.Flush();
+        io.Stderr.Flush();
+        return rc;
+    }
+}

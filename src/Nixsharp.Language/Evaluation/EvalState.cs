@@ -1,0 +1,787 @@
+// The evaluator: forcing, calling, comparing and coercing values, importing files, and the
+// base environment of builtins. One instance per evaluation; all state lives here.
+namespace Nixsharp.Language.Evaluation;
+
+using System.Runtime.CompilerServices;
+using System.Text;
+using Nixsharp.Language.Builtins;
+using Nixsharp.Language.Syntax;
+
+public sealed partial class EvalState
+{
+    public SymbolTable Symbols { get; } = new();
+    public WellKnownSymbols S { get; }
+    public EvalSettings Settings { get; }
+    public IEvalHost Host { get; }
+    public bool ShowTrace => Settings.ShowTrace;
+
+    /// <summary>The environment every file is evaluated in: builtins and global constants.</summary>
+    public Env BaseEnv { get; private set; } = null!;
+    public Scope BaseScope { get; private set; } = null!;
+    public AttrsValue BuiltinsSet { get; private set; } = null!;
+    public EvalRegexCache Regexes { get; } = new();
+
+    private readonly Dictionary<string, Value> _fileEvalCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Expr> _fileParseCache = new(StringComparer.Ordinal);
+    private int _callDepth;
+
+    public EvalState(EvalSettings settings, IEvalHost host)
+    {
+        Settings = settings;
+        Host = host;
+        S = new WellKnownSymbols(Symbols);
+        CreateBaseEnv();
+    }
+
+    private void CreateBaseEnv()
+    {
+        var table = BuiltinTable.Create(this);
+        var names = new List<Symbol>(table.Count);
+        var values = new List<Value>(table.Count);
+        var builtinsBuilder = new AttrsBuilder(table.Count);
+        foreach (var (name, value) in table)
+        {
+            var sym = Symbols[name];
+            names.Add(sym);
+            values.Add(value);
+            var shortName = name.StartsWith("__", StringComparison.Ordinal) ? name.Substring(2) : name;
+            builtinsBuilder.Add(Symbols[shortName], value);
+        }
+        // `builtins` contains itself, like in Nix.
+        var holder = new BuiltinsHolder();
+        var builtinsSym = Symbols["builtins"];
+        builtinsBuilder.Add(builtinsSym, holder);
+        names.Insert(0, builtinsSym);
+        values.Insert(0, holder);
+        BuiltinsSet = builtinsBuilder.Build();
+        holder.Set(BuiltinsSet);
+
+        BaseScope = Scope.ForNames(null, names);
+        var slots = new Value?[values.Count];
+        for (int i = 0; i < slots.Length; i++) slots[i] = values[i];
+        BaseEnv = new Env(null, slots);
+    }
+
+    /// <summary>A thunk already holding the builtins set (it must exist before the set does).</summary>
+    private sealed class BuiltinsHolder : Thunk
+    {
+        private AttrsValue? _set;
+        public void Set(AttrsValue s) { _set = s; _ = Force(null!); }
+        protected override Value Compute(EvalState state) => _set!;
+        protected override void Release() { }
+    }
+
+    // ---------------------------------------------------------------- forcing
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Value Force(Value v, Pos pos = default) => v is Thunk t ? ForceThunk(t, pos) : v;
+
+    private Value ForceThunk(Thunk t, Pos pos)
+    {
+        if (t.Result is { } r) return r;
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw StackOverflow();
+        try
+        {
+            return t.Force(this);
+        }
+        catch (EvalError e) when (e.Message == "infinite recursion encountered" && !e.Pos.IsSet && pos.IsSet)
+        {
+            e.Pos = pos;
+            throw;
+        }
+    }
+
+    /// <summary>Where a value came from, for error positions (Nix's determinePos).</summary>
+    public static Pos DeterminePos(Value v, Pos fallback) => v switch
+    {
+        AttrsValue a => a.DefinitionPos,
+        LambdaValue l => l.Fn.Pos,
+        Thunk { Result: { } r } => DeterminePos(r, fallback),
+        _ => fallback,
+    };
+
+    public static StackOverflowError StackOverflow() => new("stack overflow (possible infinite recursion)");
+
+    public AttrsValue ForceAttrs(Value v, Pos pos)
+    {
+        v = Force(v, pos);
+        if (v is AttrsValue a) return a;
+        throw new TypeError($"value is {ShowType(v)} while a set was expected", pos);
+    }
+
+    public ListValue ForceList(Value v, Pos pos)
+    {
+        v = Force(v, pos);
+        if (v is ListValue l) return l;
+        throw new TypeError($"value is {ShowType(v)} while a list was expected", pos);
+    }
+
+    public long ForceInt(Value v, Pos pos)
+    {
+        v = Force(v, pos);
+        if (v is IntValue i) return i.V;
+        throw new TypeError($"value is {ShowType(v)} while an integer was expected", pos);
+    }
+
+    /// <summary>An integer or float as a double (floats are expected, integers accepted).</summary>
+    public double ForceFloat(Value v, Pos pos)
+    {
+        v = Force(v, pos);
+        if (v is FloatValue f) return f.V;
+        if (v is IntValue i) return i.V;
+        throw new TypeError($"value is {ShowType(v)} while a float was expected", pos);
+    }
+
+    public bool ForceBool(Value v, Pos pos)
+    {
+        v = Force(v, pos);
+        if (v is BoolValue b) return b.V;
+        throw new TypeError($"value is {ShowType(v)} while a Boolean was expected", pos);
+    }
+
+    public Value ForceFunction(Value v, Pos pos)
+    {
+        v = Force(v, pos);
+        if (v is LambdaValue or PrimOpValue or PrimOpAppValue) return v;
+        if (v is AttrsValue a && a.Has(S.Functor)) return v;
+        throw new TypeError($"value is {ShowType(v)} while a function was expected", pos);
+    }
+
+    public StringValue ForceStringValue(Value v, Pos pos)
+    {
+        v = Force(v, pos);
+        if (v is StringValue s) return s;
+        throw new TypeError($"value is {ShowType(v)} while a string was expected", pos);
+    }
+
+    public string ForceString(Value v, Pos pos) => ForceStringValue(v, pos).S;
+
+    public string ForceString(Value v, ContextBuilder ctx, Pos pos)
+    {
+        var s = ForceStringValue(v, pos);
+        ctx.Add(s.Context);
+        return s.S;
+    }
+
+    public string ForceStringNoContext(Value v, Pos pos)
+    {
+        var s = ForceStringValue(v, pos);
+        if (s.Context is { } c)
+            throw new EvalError($"the string '{s.S}' is not allowed to refer to a store path (such as '{ContextElementPath(c.Items[0])}')", pos);
+        return s.S;
+    }
+
+    internal static string ContextElementPath(string element)
+    {
+        if (element.StartsWith('=')) return element.Substring(1);
+        if (element.StartsWith('!'))
+        {
+            int i = element.IndexOf('!', 1);
+            return element.Substring(i + 1);
+        }
+        return element;
+    }
+
+    public bool EvalBool(Expr e, Env env, Pos pos)
+    {
+        var v = e.Eval(this, env);
+        if (v is BoolValue b) return b.V;
+        throw new TypeError($"value is {ShowType(v)} while a Boolean was expected", pos);
+    }
+
+    /// <summary>Forces a value and everything inside it (for --strict and deepSeq).</summary>
+    public void ForceDeep(Value v)
+    {
+        var seen = new HashSet<Value>(ReferenceEqualityComparer.Instance);
+        ForceDeep(v, seen);
+    }
+
+    private void ForceDeep(Value v, HashSet<Value> seen)
+    {
+        if (!seen.Add(v)) return;
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw StackOverflow();
+        v = Force(v);
+        if (v is AttrsValue a)
+        {
+            for (int i = 0; i < a.Count; i++)
+            {
+                try { ForceDeep(a.Values[i], seen); }
+                catch (NixError e) when (e is not StackOverflowError)
+                {
+                    e.AddTrace(a.PosOf(i), $"while evaluating the attribute '{a.Names[i].Name}'");
+                    throw;
+                }
+            }
+        }
+        else if (v is ListValue l)
+        {
+            foreach (var item in l.Items) ForceDeep(item, seen);
+        }
+    }
+
+    // ---------------------------------------------------------------- type names
+
+    public static string ShowType(Value v) => v switch
+    {
+        StringValue s => s.HasContext ? "a string with context" : "a string",
+        PrimOpValue p => $"the built-in function '{p.Name}'",
+        PrimOpAppValue pa => $"the partially applied built-in function '{pa.Op.Name}'",
+        _ => v.TypeDescription,
+    };
+
+    // ---------------------------------------------------------------- calls
+
+    public Value CallFunction(Value fn, Value arg, Pos pos)
+    {
+        fn = Force(fn, pos);
+        if (fn is LambdaValue lam) return CallLambda(lam, arg, pos);
+        if (fn is PrimOpValue op)
+        {
+            if (op.Arity == 1) return CallPrimOp(op, new[] { arg }, pos);
+            return new PrimOpAppValue(op, new[] { arg });
+        }
+        if (fn is PrimOpAppValue app)
+        {
+            var args = new Value[app.Args.Length + 1];
+            app.Args.CopyTo(args, 0);
+            args[^1] = arg;
+            if (args.Length == app.Op.Arity) return CallPrimOp(app.Op, args, pos);
+            return new PrimOpAppValue(app.Op, args);
+        }
+        if (fn is AttrsValue attrs && attrs.Get(S.Functor) is { } functor)
+        {
+            var partial = CallFunction(functor, fn, pos);
+            return CallFunction(partial, arg, pos);
+        }
+        throw new TypeError($"attempt to call something which is not a function but {ShowType(fn)}", pos);
+    }
+
+    public Value CallFunction(Value fn, Value[] args, Pos pos)
+    {
+        fn = Force(fn, pos);
+        // PERF: a builtin given all its arguments at once skips the partial applications.
+        if (fn is PrimOpValue op && op.Arity == args.Length) return CallPrimOp(op, args, pos);
+        foreach (var a in args) fn = CallFunction(fn, a, pos);
+        return fn;
+    }
+
+    private Value CallPrimOp(PrimOpValue op, Value[] args, Pos pos)
+    {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw StackOverflow();
+        return op.Fn(this, args, pos);
+    }
+
+    private Value CallLambda(LambdaValue lam, Value arg, Pos pos)
+    {
+        var fn = lam.Fn;
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw StackOverflow();
+        var max = Settings.MaxCallDepth;
+        if (max > 0 && _callDepth >= max)
+            throw new EvalError("stack overflow; max-call-depth exceeded", pos);
+
+        var slots = new Value?[fn.SlotCount];
+        var env2 = new Env(lam.Env, slots);
+        if (fn.Formals is null)
+        {
+            slots[0] = arg;
+        }
+        else
+        {
+            var attrs = ForceAttrs(arg, pos);
+            int displ = 0;
+            if (fn.Arg is not null) slots[displ++] = arg;
+            int used = 0;
+            foreach (var f in fn.Formals)
+            {
+                var v = attrs.Get(f.Name);
+                if (v is null)
+                {
+                    if (f.Default is null)
+                        throw new TypeError($"{fn.ShowNamePos()} called without required argument '{f.Name.Name}'", pos);
+                    slots[displ++] = f.Default.MaybeThunk(this, env2);
+                }
+                else
+                {
+                    used++;
+                    slots[displ++] = v;
+                }
+            }
+            if (!fn.Ellipsis && used != attrs.Count)
+            {
+                foreach (var name in attrs.Names)
+                {
+                    if (fn.HasFormal(name)) continue;
+                    var formalNames = fn.Formals.Select(f => f.Name.Name).ToList();
+                    throw new TypeError($"{fn.ShowNamePos()} called with unexpected argument '{name.Name}'", pos)
+                    {
+                        Suggestions = Suggest.BestMatches(formalNames, name.Name),
+                    };
+                }
+            }
+        }
+
+        _callDepth++;
+        try
+        {
+            return fn.Body.Eval(this, env2);
+        }
+        catch (NixError e) when (ShowTrace && e is not StackOverflowError)
+        {
+            e.AddTrace(fn.Pos, "while evaluating " + (fn.Name is not null ? $"'{fn.Name.Name}'" : "anonymous lambda"));
+            e.AddTrace(pos, "from call site");
+            throw;
+        }
+        finally
+        {
+            _callDepth--;
+        }
+    }
+
+    /// <summary>Calls a function with automatic arguments (--arg/--argstr), as nix-instantiate does.</summary>
+    public Value AutoCall(Value fn, AttrsValue autoArgs)
+    {
+        fn = Force(fn);
+        if (fn is AttrsValue a && a.Get(S.Functor) is { } functor)
+        {
+            var v = Force(CallFunction(functor, fn, default));
+            return AutoCall(v, autoArgs);
+        }
+        if (fn is not LambdaValue lam || lam.Fn.Formals is null) return fn;
+        var b = new AttrsBuilder();
+        if (lam.Fn.Ellipsis)
+        {
+            for (int i = 0; i < autoArgs.Count; i++) b.Add(autoArgs.Names[i], autoArgs.Values[i]);
+        }
+        else
+        {
+            foreach (var f in lam.Fn.Formals)
+            {
+                var v = autoArgs.Get(f.Name);
+                if (v is not null) b.Add(f.Name, v);
+                else if (f.Default is null)
+                    throw new MissingArgumentError(
+                        $"cannot evaluate a function that has an argument without a value ('{f.Name.Name}')\n\n" +
+                        "Nix attempted to evaluate a function as a top level expression; in\n" +
+                        "this case it must have its arguments supplied either by default\n" +
+                        "values, or passed explicitly with '--arg' or '--argstr'. See\n" +
+                        "https://nixos.org/manual/nix/stable/#ss-functions.", f.Pos);
+            }
+        }
+        return Force(CallFunction(fn, b.Build(), default));
+    }
+
+    // ---------------------------------------------------------------- attributes
+
+    public Symbol AttrNameOf(Expr e, Env env)
+    {
+        var v = e.Eval(this, env);
+        return Symbols.Intern(ForceStringNoContext(v, e.Pos));
+    }
+
+    public NixError MissingAttribute(AttrsValue attrs, Symbol name, Pos pos) =>
+        new EvalError($"attribute '{name.Name}' missing", pos)
+        {
+            Suggestions = Suggest.BestMatches(attrs.Names.Select(n => n.Name), name.Name),
+        };
+
+    public void ShowAttrPath(StringBuilder sb, AttrName[] path, Env env)
+    {
+        for (int i = 0; i < path.Length; i++)
+        {
+            if (i > 0) sb.Append('.');
+            if (path[i].Symbol is { } s) sb.Append(s.Name);
+            else
+            {
+                try { sb.Append(AttrNameOf(path[i].Expr!, env).Name); }
+                catch (NixError) { sb.Append("\"${"); path[i].Expr!.Show(sb); sb.Append("}\""); }
+            }
+        }
+    }
+
+    public static AttrsValue Update(AttrsValue a, AttrsValue b)
+    {
+        if (a.Count == 0) return b;
+        if (b.Count == 0) return a;
+        int n = a.Count + b.Count;
+        var names = new Symbol[n];
+        var values = new Value[n];
+        var poss = a.Positions is not null || b.Positions is not null ? new Pos[n] : null;
+        int i = 0, j = 0, k = 0;
+        while (i < a.Count && j < b.Count)
+        {
+            int ia = a.Names[i].Id, ib = b.Names[j].Id;
+            if (ia == ib)
+            {
+                names[k] = b.Names[j]; values[k] = b.Values[j]; if (poss is not null) poss[k] = b.PosOf(j);
+                i++; j++;
+            }
+            else if (ia < ib)
+            {
+                names[k] = a.Names[i]; values[k] = a.Values[i]; if (poss is not null) poss[k] = a.PosOf(i);
+                i++;
+            }
+            else
+            {
+                names[k] = b.Names[j]; values[k] = b.Values[j]; if (poss is not null) poss[k] = b.PosOf(j);
+                j++;
+            }
+            k++;
+        }
+        for (; i < a.Count; i++, k++) { names[k] = a.Names[i]; values[k] = a.Values[i]; if (poss is not null) poss[k] = a.PosOf(i); }
+        for (; j < b.Count; j++, k++) { names[k] = b.Names[j]; values[k] = b.Values[j]; if (poss is not null) poss[k] = b.PosOf(j); }
+        if (k < n)
+        {
+            Array.Resize(ref names, k);
+            Array.Resize(ref values, k);
+            if (poss is not null) Array.Resize(ref poss, k);
+        }
+        return new AttrsValue(names, values, poss);
+    }
+
+    private Value? _derivation;
+
+    /// <summary>`derivation`: a Nix-level wrapper over derivationStrict, as Nix defines it.</summary>
+    public Value EvalDerivationWrapper()
+    {
+        if (_derivation is not null) return _derivation;
+        const string code =
+            "drvAttrs@{ outputs ? [ \"out\" ], ... }:\n" +
+            "let\n" +
+            "  strict = derivationStrict drvAttrs;\n" +
+            "  common = drvAttrs // (builtins.listToAttrs outputList)\n" +
+            "    // { all = map (o: o.value) outputList; inherit drvAttrs; };\n" +
+            "  mkOutput = outputName: {\n" +
+            "    name = outputName;\n" +
+            "    value = common // {\n" +
+            "      outPath = builtins.getAttr outputName strict;\n" +
+            "      drvPath = strict.drvPath;\n" +
+            "      type = \"derivation\";\n" +
+            "      inherit outputName;\n" +
+            "    };\n" +
+            "  };\n" +
+            "  outputList = map mkOutput outputs;\n" +
+            "in (builtins.head outputList).value\n";
+        var src = new SourceFile(SourceOrigin.File, "//builtin/derivation.nix", code);
+        var e = Parser.Parse(src, Symbols, "/", Settings.Home, BaseScope);
+        _derivation = e.Eval(this, BaseEnv);
+        return _derivation;
+    }
+
+    public Value MakePosValue(Pos pos)
+    {
+        if (pos.File is null) return NullValue.Instance;
+        var file = pos.File.Origin == SourceOrigin.File ? pos.File.Path : pos.File.Text;
+        return new AttrsBuilder(3)
+            .Add(S.File, StringValue.Of(file))
+            .Add(S.Line, IntValue.Of(pos.Line))
+            .Add(S.Column, IntValue.Of(pos.Column))
+            .Build();
+    }
+
+    // ---------------------------------------------------------------- equality and ordering
+
+    public bool EqValues(Value a, Value b)
+    {
+        a = Force(a);
+        b = Force(b);
+        if (ReferenceEquals(a, b) && a is not (LambdaValue or PrimOpValue or PrimOpAppValue)) return true;
+        switch (a)
+        {
+            case IntValue ia:
+                return b switch { IntValue ib => ia.V == ib.V, FloatValue fb => ia.V == fb.V, _ => false };
+            case FloatValue fa:
+                return b switch { FloatValue fb => fa.V == fb.V, IntValue ib => fa.V == ib.V, _ => false };
+            case BoolValue ba:
+                return b is BoolValue bb && ba.V == bb.V;
+            case StringValue sa:
+                return b is StringValue sb && string.Equals(sa.S, sb.S, StringComparison.Ordinal);
+            case PathValue pa:
+                return b is PathValue pb && string.Equals(pa.P, pb.P, StringComparison.Ordinal);
+            case NullValue:
+                return b is NullValue;
+            case ListValue la:
+            {
+                if (b is not ListValue lb || la.Count != lb.Count) return false;
+                for (int i = 0; i < la.Count; i++)
+                {
+                    var x = la.Items[i];
+                    var y = lb.Items[i];
+                    // Nix treats the very same value cell as equal without looking inside.
+                    if (ReferenceEquals(x, y)) continue;
+                    if (!EqValues(x, y)) return false;
+                }
+                return true;
+            }
+            case AttrsValue aa:
+            {
+                if (b is not AttrsValue ab) return false;
+                if (IsDerivation(aa) && IsDerivation(ab))
+                {
+                    var oa = aa.Get(S.OutPath);
+                    var ob = ab.Get(S.OutPath);
+                    if (oa is not null && ob is not null) return EqValues(oa, ob);
+                }
+                if (aa.Count != ab.Count) return false;
+                for (int i = 0; i < aa.Count; i++)
+                {
+                    if (!ReferenceEquals(aa.Names[i], ab.Names[i])) return false;
+                    if (ReferenceEquals(aa.Values[i], ab.Values[i])) continue;
+                    if (!EqValues(aa.Values[i], ab.Values[i])) return false;
+                }
+                return true;
+            }
+            case LambdaValue or PrimOpValue or PrimOpAppValue:
+                return false;
+            default:
+                throw new EvalError($"cannot compare {ShowType(a)} with {ShowType(b)}");
+        }
+    }
+
+    public bool IsDerivation(AttrsValue a)
+    {
+        var t = a.Get(S.Type);
+        if (t is null) return false;
+        t = Force(t);
+        return t is StringValue s && s.S == "derivation";
+    }
+
+    /// <summary>builtins.lessThan and sort's default order.</summary>
+    public bool LessThan(Value a, Value b, Pos pos)
+    {
+        a = Force(a, pos);
+        b = Force(b, pos);
+        if (a is FloatValue fa0 && b is IntValue ib0) return fa0.V < ib0.V;
+        if (a is IntValue ia0 && b is FloatValue fb0) return ia0.V < fb0.V;
+        switch (a)
+        {
+            case IntValue ia when b is IntValue ib: return ia.V < ib.V;
+            case FloatValue fa when b is FloatValue fb: return fa.V < fb.V;
+            case StringValue sa when b is StringValue sb: return string.CompareOrdinal(sa.S, sb.S) < 0;
+            case PathValue pa when b is PathValue pb: return string.CompareOrdinal(pa.P, pb.P) < 0;
+            case ListValue la when b is ListValue lb:
+                for (int i = 0; ; i++)
+                {
+                    if (i == lb.Count) return false;
+                    if (i == la.Count) return true;
+                    if (!EqValues(la.Items[i], lb.Items[i])) return LessThan(la.Items[i], lb.Items[i], pos);
+                }
+        }
+        // Nix reports incomparable values without a position.
+        throw new EvalError($"cannot compare {ShowType(a)} with {ShowType(b)}");
+    }
+
+    // ---------------------------------------------------------------- strings
+
+    /// <summary>Nix's coerceToString: how `${…}`, toString and string `+` turn values into text.</summary>
+    public string CoerceToString(Pos pos, Value v, ContextBuilder ctx, bool coerceMore, bool copyToStore, bool canonicalizePath = true)
+    {
+        v = Force(v, pos);
+        switch (v)
+        {
+            case StringValue s:
+                ctx.Add(s.Context);
+                return s.S;
+            case PathValue p:
+            {
+                var path = canonicalizePath ? PathUtil.CanonPath(p.P) : p.P;
+                return copyToStore ? CopyPathToStore(ctx, path, pos) : path;
+            }
+            case AttrsValue a:
+            {
+                var ts = a.Get(S.ToStringSym);
+                if (ts is not null)
+                {
+                    var r = CallFunction(ts, a, pos);
+                    return CoerceToString(pos, r, ctx, coerceMore, copyToStore);
+                }
+                var outPath = a.Get(S.OutPath);
+                if (outPath is null) throw new TypeError("cannot coerce a set to a string", pos);
+                return CoerceToString(pos, outPath, ctx, coerceMore, copyToStore);
+            }
+        }
+        if (coerceMore)
+        {
+            switch (v)
+            {
+                case BoolValue b: return b.V ? "1" : "";
+                case IntValue i: return i.V.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                case FloatValue f: return Output.NumberFormat.FormatFixed6(f.V);
+                case NullValue: return "";
+                case ListValue l:
+                {
+                    var sb = new StringBuilder();
+                    for (int n = 0; n < l.Count; n++)
+                    {
+                        var item = l.Items[n];
+                        sb.Append(CoerceToString(pos, item, ctx, coerceMore, copyToStore));
+                        if (n < l.Count - 1)
+                        {
+                            var forced = Force(item);
+                            if (forced is not ListValue { Count: 0 }) sb.Append(' ');
+                        }
+                    }
+                    return sb.ToString();
+                }
+            }
+        }
+        throw new TypeError($"cannot coerce {ShowType(v)} to a string", pos);
+    }
+
+    public string CopyPathToStore(ContextBuilder ctx, string path, Pos pos)
+    {
+        var store = Host.Store ?? throw new EvalError(
+            $"cannot copy '{path}' to the store: store operations are not supported yet by this evaluator", pos);
+        var result = store.AddPathToStore(path, PathUtil.BaseNameOf(path), true, null);
+        ctx.Add(result);
+        return result;
+    }
+
+    public Value ConcatStrings(ConcatStringsExpr e, Env env)
+    {
+        var parts = e.Parts;
+        var ctx = new ContextBuilder();
+        StringBuilder? sb = null;
+        long n = 0;
+        double nf = 0;
+        int kind = 0; // 0 string, 1 int, 2 float, 3 path
+        bool first = !e.ForceString;
+        for (int idx = 0; idx < parts.Count; idx++)
+        {
+            var (ppos, pexpr) = parts[idx];
+            var v = pexpr.Eval(this, env);
+            if (first)
+            {
+                kind = v switch { IntValue => 1, FloatValue => 2, PathValue => 3, _ => 0 };
+            }
+            if (kind == 1)
+            {
+                if (v is IntValue iv) n = AddInts(n, iv.V, ppos);
+                else if (v is FloatValue fv) { kind = 2; nf = n; nf += fv.V; }
+                else throw new EvalError($"cannot add {ShowType(v)} to an integer", ppos);
+            }
+            else if (kind == 2)
+            {
+                if (v is IntValue iv) nf += iv.V;
+                else if (v is FloatValue fv) nf += fv.V;
+                else throw new EvalError($"cannot add {ShowType(v)} to a float", ppos);
+            }
+            else
+            {
+                sb ??= new StringBuilder();
+                sb.Append(CoerceToString(ppos, v, ctx, false, kind == 0, !first));
+            }
+            first = false;
+        }
+        if (kind == 1) return IntValue.Of(n);
+        if (kind == 2) return new FloatValue(nf);
+        var str = sb?.ToString() ?? "";
+        var context = ctx.Build();
+        if (kind == 3)
+        {
+            if (context is not null)
+                throw new EvalError("a string that refers to a store path cannot be appended to a path", e.Pos);
+            return new PathValue(PathUtil.CanonPath(str));
+        }
+        return new StringValue(str, context);
+    }
+
+    public long AddInts(long a, long b, Pos pos)
+    {
+        long r = unchecked(a + b);
+        if (Settings.IntegerOverflowIsError && ((a ^ r) & (b ^ r)) < 0)
+            throw new EvalError($"integer overflow in adding {a} + {b}", pos);
+        return r;
+    }
+
+    // ---------------------------------------------------------------- files
+
+    public SourceFile ReadSource(string path) => new(SourceOrigin.File, path, Host.ReadFile(path));
+
+    public Expr ParseString(string text, string basePath, Scope? scope = null) =>
+        Parser.Parse(new SourceFile(SourceOrigin.String, "", text), Symbols, basePath, Settings.Home, scope ?? BaseScope);
+
+    public Expr ParseStdin(string text, string basePath) =>
+        Parser.Parse(new SourceFile(SourceOrigin.Stdin, "", text), Symbols, basePath, Settings.Home, BaseScope);
+
+    public Expr ParseFile(string path, Scope? scope = null)
+    {
+        var src = ReadSource(path);
+        return Parser.Parse(src, Symbols, PathUtil.DirOf(path), Settings.Home, scope ?? BaseScope);
+    }
+
+    /// <summary>Follows symlinks and appends /default.nix to directories, as Nix's import does.</summary>
+    public string ResolveExprPath(string path, Pos pos)
+    {
+        int follow = 0;
+        while (true)
+        {
+            if (++follow >= 1024) throw new EvalError($"too many symbolic links encountered while traversing the path '{path}'", pos);
+            var t = Host.GetFileType(path);
+            if (t != HostFileType.Symlink) 
+            {
+                if (t == HostFileType.Directory) return PathUtil.CanonPath(path + "/default.nix");
+                return path;
+            }
+            var target = Host.ReadLink(path)!;
+            path = PathUtil.AbsPath(target, PathUtil.DirOf(path));
+        }
+    }
+
+    public Value EvalFile(string path, Pos pos)
+    {
+        if (_fileEvalCache.TryGetValue(path, out var cached)) return cached;
+        var resolved = ResolveExprPath(path, pos);
+        if (_fileEvalCache.TryGetValue(resolved, out cached)) return cached;
+        if (Host.GetFileTypeFollow(resolved) == HostFileType.Missing)
+            throw new EvalError($"getting status of '{resolved}': No such file or directory", pos);
+        Expr e;
+        try
+        {
+            if (!_fileParseCache.TryGetValue(resolved, out e!))
+            {
+                e = ParseFile(resolved);
+                _fileParseCache[resolved] = e;
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new EvalError($"opening file '{resolved}': {ex.Message}", pos);
+        }
+        Value v;
+        try
+        {
+            v = e.Eval(this, BaseEnv);
+        }
+        catch (NixError err) when (err is not StackOverflowError)
+        {
+            err.AddTrace(default, $"while evaluating the file '{resolved}':");
+            throw;
+        }
+        _fileEvalCache[resolved] = v;
+        _fileEvalCache[path] = v;
+        return v;
+    }
+
+    /// <summary>Resolves a &lt;name&gt; lookup through the search path.</summary>
+    public string FindFile(IEnumerable<(string Prefix, string Path)> searchPath, string path, Pos pos)
+    {
+        foreach (var (prefix, root) in searchPath)
+        {
+            string suffix;
+            if (prefix.Length == 0) suffix = "/" + path;
+            else
+            {
+                if (!path.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                if (path.Length > prefix.Length && path[prefix.Length] != '/') continue;
+                suffix = path.Length == prefix.Length ? "" : path.Substring(prefix.Length);
+            }
+            if (root.Contains("://")) continue; // remote entries need the fetcher layer
+            var candidate = PathUtil.AbsPath(root + suffix, Settings.WorkingDirectory);
+            if (Host.GetFileTypeFollow(candidate) != HostFileType.Missing) return candidate;
+        }
+        if (path.StartsWith("nix/", StringComparison.Ordinal))
+            return "/__corepkgs__/" + path.Substring(4);
+        throw new ThrownError(
+            $"file '{path}' was not found in the Nix search path (add it using $NIX_PATH or -I)", pos);
+    }
+}

@@ -1,0 +1,116 @@
+// The evaluator's window on the outside world. The language layer never touches files, the
+// environment or a store directly; the CLI (and later the store glue) supplies an implementation.
+namespace Nixsharp.Language.Evaluation;
+
+using System.Text;
+
+public enum HostFileType { Regular, Directory, Symlink, Unknown, Missing }
+
+public interface IEvalHost
+{
+    /// <summary>Kind of the file at a path (symlinks not followed).</summary>
+    HostFileType GetFileType(string path);
+    /// <summary>Kind of the file at a path, following symlinks.</summary>
+    HostFileType GetFileTypeFollow(string path);
+    /// <summary>File contents as a byte string.</summary>
+    string ReadFile(string path);
+    IReadOnlyList<(string Name, HostFileType Type)> ReadDirectory(string path);
+    string? ReadLink(string path);
+    string? GetEnv(string name);
+    /// <summary>Writes to the log (trace output); one call per line without newline.</summary>
+    void Log(string line);
+
+    /// <summary>Store operations; the language layer alone cannot perform them.</summary>
+    IStoreBackend? Store { get; }
+}
+
+/// <summary>What the evaluator needs from a store; implemented by the store layer.</summary>
+public interface IStoreBackend
+{
+    string StoreDir { get; }
+    /// <summary>Adds a file tree under a name and returns its store path.</summary>
+    string AddPathToStore(string path, string name, bool recursive, Func<string, bool>? filter);
+    string AddTextToStore(string name, string contents, IReadOnlyCollection<string> references);
+}
+
+/// <summary>Byte strings (one char per byte) to and from .NET strings for OS calls.</summary>
+public static class ByteString
+{
+    public static string ToUtf16(string bytes)
+    {
+        bool ascii = true;
+        foreach (var c in bytes) if (c >= 0x80) { ascii = false; break; }
+        return ascii ? bytes : Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(bytes));
+    }
+
+    public static string FromUtf16(string s)
+    {
+        bool ascii = true;
+        foreach (var c in s) if (c >= 0x80) { ascii = false; break; }
+        return ascii ? s : Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(s));
+    }
+
+    public static string FromBytes(ReadOnlySpan<byte> b) => Encoding.Latin1.GetString(b);
+    public static byte[] ToBytes(string s) => Encoding.Latin1.GetBytes(s);
+}
+
+/// <summary>The real file system and process environment.</summary>
+public sealed class LocalHost : IEvalHost
+{
+    private readonly Action<string> _log;
+    public LocalHost(Action<string> log, IStoreBackend? store = null) { _log = log; Store = store; }
+
+    public IStoreBackend? Store { get; }
+
+    public HostFileType GetFileType(string path)
+    {
+        try
+        {
+            var info = new FileInfo(ByteString.ToUtf16(path));
+            if (info.LinkTarget is not null) return HostFileType.Symlink;
+            if (info.Exists) return HostFileType.Regular;
+            if (Directory.Exists(info.FullName)) return HostFileType.Directory;
+            return HostFileType.Missing;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return HostFileType.Missing;
+        }
+    }
+
+    public HostFileType GetFileTypeFollow(string path)
+    {
+        var p = ByteString.ToUtf16(path);
+        if (File.Exists(p)) return HostFileType.Regular;
+        if (Directory.Exists(p)) return HostFileType.Directory;
+        return HostFileType.Missing;
+    }
+
+    public string ReadFile(string path) => ByteString.FromBytes(File.ReadAllBytes(ByteString.ToUtf16(path)));
+
+    public IReadOnlyList<(string Name, HostFileType Type)> ReadDirectory(string path)
+    {
+        var dir = new DirectoryInfo(ByteString.ToUtf16(path));
+        var list = new List<(string, HostFileType)>();
+        foreach (var e in dir.EnumerateFileSystemInfos())
+        {
+            HostFileType t = e.LinkTarget is not null ? HostFileType.Symlink
+                : e is DirectoryInfo ? HostFileType.Directory
+                : (e.Attributes & (FileAttributes.Device)) != 0 ? HostFileType.Unknown
+                : HostFileType.Regular;
+            list.Add((ByteString.FromUtf16(e.Name), t));
+        }
+        return list;
+    }
+
+    public string? ReadLink(string path)
+    {
+        var info = new FileInfo(ByteString.ToUtf16(path));
+        return info.LinkTarget is { } t ? ByteString.FromUtf16(t) : null;
+    }
+
+    public string? GetEnv(string name) => Environment.GetEnvironmentVariable(ByteString.ToUtf16(name)) is { } v
+        ? ByteString.FromUtf16(v) : null;
+
+    public void Log(string line) => _log(line);
+}

@@ -1,0 +1,59 @@
+// The store paths a string refers to, carried through every string operation so that
+// derivations know their inputs. Elements use Nix's encoding: "/nix/store/…" (a path),
+// "=/nix/store/….drv" (a derivation and its whole closure), "!out!/nix/store/….drv" (an output).
+namespace Nixsharp.Language.Evaluation;
+
+public sealed class StringContext
+{
+    private readonly string[] _items; // sorted (ordinal), unique
+    public static readonly StringContext EmptyContext = new(Array.Empty<string>());
+
+    private StringContext(string[] sortedUnique) { _items = sortedUnique; }
+
+    public bool IsEmpty => _items.Length == 0;
+    public IReadOnlyList<string> Items => _items;
+
+    public static StringContext From(IEnumerable<string> items)
+    {
+        var set = new SortedSet<string>(items, StringComparer.Ordinal);
+        return set.Count == 0 ? EmptyContext : new StringContext(set.ToArray());
+    }
+
+    public static StringContext? Union(StringContext? a, StringContext? b)
+    {
+        if (a is null || a.IsEmpty) return b;
+        if (b is null || b.IsEmpty || ReferenceEquals(a, b)) return a;
+        return From(a._items.Concat(b._items));
+    }
+}
+
+/// <summary>Accumulates context while a string is being built.</summary>
+public sealed class ContextBuilder
+{
+    private SortedSet<string>? _set;
+    private StringContext? _single;
+    private int _sources;
+
+    public void Add(StringContext? c)
+    {
+        if (c is null || c.IsEmpty) return;
+        if (_sources == 0) { _single = c; _sources = 1; return; }
+        if (ReferenceEquals(c, _single) && _set is null) return;
+        _set ??= new SortedSet<string>(_single!.Items, StringComparer.Ordinal);
+        foreach (var i in c.Items) _set.Add(i);
+        _sources++;
+    }
+
+    public void Add(string element)
+    {
+        if (_set is null)
+        {
+            _set = new SortedSet<string>(StringComparer.Ordinal);
+            if (_single is not null) foreach (var i in _single.Items) _set.Add(i);
+        }
+        _set.Add(element);
+        _sources++;
+    }
+
+    public StringContext? Build() => _set is not null ? StringContext.From(_set) : _single;
+}

@@ -1,0 +1,204 @@
+// The value representation: one sealed class per Nix type, thunks for laziness.
+// Containers hold values that may still be thunks; Eval always returns forced values.
+namespace Nixsharp.Language.Evaluation;
+
+using System.Runtime.CompilerServices;
+using Nixsharp.Language.Syntax;
+
+public abstract class Value
+{
+    /// <summary>Nix's name for the type, as used in type errors ("a set", "an integer").</summary>
+    public abstract string TypeDescription { get; }
+    /// <summary>builtins.typeOf's answer.</summary>
+    public abstract string TypeName { get; }
+}
+
+public sealed class IntValue : Value
+{
+    public readonly long V;
+    private IntValue(long v) { V = v; }
+    // PERF: small integers are shared; loops and list indices allocate nothing.
+    private static readonly IntValue[] Small = CreateSmall();
+    private static IntValue[] CreateSmall()
+    {
+        var a = new IntValue[1280];
+        for (int i = 0; i < a.Length; i++) a[i] = new IntValue(i - 256);
+        return a;
+    }
+    public static IntValue Of(long v) => (ulong)(v + 256) < 1280 ? Small[v + 256] : new IntValue(v);
+    public override string TypeDescription => "an integer";
+    public override string TypeName => "int";
+}
+
+public sealed class FloatValue : Value
+{
+    public readonly double V;
+    public FloatValue(double v) { V = v; }
+    public override string TypeDescription => "a float";
+    public override string TypeName => "float";
+}
+
+public sealed class BoolValue : Value
+{
+    public readonly bool V;
+    private BoolValue(bool v) { V = v; }
+    public static readonly BoolValue True = new(true), False = new(false);
+    public static BoolValue Of(bool b) => b ? True : False;
+    public override string TypeDescription => "a Boolean";
+    public override string TypeName => "bool";
+}
+
+public sealed class NullValue : Value
+{
+    public static readonly NullValue Instance = new();
+    private NullValue() { }
+    public override string TypeDescription => "null";
+    public override string TypeName => "null";
+}
+
+/// <summary>A string: bytes (one per char) plus the store paths it depends on.</summary>
+public sealed class StringValue : Value
+{
+    public readonly string S;
+    public readonly StringContext? Context;
+    public StringValue(string s, StringContext? context = null)
+    {
+        S = s;
+        Context = context is { IsEmpty: true } ? null : context;
+    }
+    public static readonly StringValue Empty = new("");
+    public static StringValue Of(string s) => s.Length == 0 ? Empty : new StringValue(s);
+    public bool HasContext => Context is not null;
+    public override string TypeDescription => "a string";
+    public override string TypeName => "string";
+}
+
+public sealed class PathValue : Value
+{
+    /// <summary>Canonical absolute path as a byte string.</summary>
+    public readonly string P;
+    public PathValue(string p) { P = p; }
+    public override string TypeDescription => "a path";
+    public override string TypeName => "path";
+}
+
+public sealed class ListValue : Value
+{
+    public readonly Value[] Items;
+    public ListValue(Value[] items) { Items = items; }
+    public static readonly ListValue Empty = new(Array.Empty<Value>());
+    public static ListValue Of(Value[] items) => items.Length == 0 ? Empty : new ListValue(items);
+    public int Count => Items.Length;
+    public override string TypeDescription => "a list";
+    public override string TypeName => "list";
+}
+
+/// <summary>A closure: a lambda expression and the environment it was created in.</summary>
+public sealed class LambdaValue : Value
+{
+    public readonly LambdaExpr Fn;
+    public readonly Env Env;
+    public LambdaValue(LambdaExpr fn, Env env) { Fn = fn; Env = env; }
+    public override string TypeDescription => "a function";
+    public override string TypeName => "lambda";
+}
+
+public delegate Value PrimOpFn(EvalState state, Value[] args, Pos pos);
+
+public sealed class PrimOpValue : Value
+{
+    public readonly string Name;
+    public readonly int Arity;
+    public readonly PrimOpFn Fn;
+    public PrimOpValue(string name, int arity, PrimOpFn fn) { Name = name; Arity = arity; Fn = fn; }
+    public override string TypeDescription => "a built-in function";
+    public override string TypeName => "lambda";
+}
+
+/// <summary>A builtin applied to fewer arguments than it takes.</summary>
+public sealed class PrimOpAppValue : Value
+{
+    public readonly PrimOpValue Op;
+    public readonly Value[] Args;
+    public PrimOpAppValue(PrimOpValue op, Value[] args) { Op = op; Args = args; }
+    public override string TypeDescription => "a partially applied built-in function";
+    public override string TypeName => "lambda";
+}
+
+/// <summary>A delayed computation. Forcing replaces it by its result; re-entry is infinite recursion.</summary>
+public abstract class Thunk : Value
+{
+    private Value? _result;
+    private bool _running;
+
+    public override string TypeDescription => "a thunk";
+    public override string TypeName => "thunk";
+    public bool IsForced => _result is not null;
+    public Value? Result => _result;
+
+    protected abstract Value Compute(EvalState state);
+    /// <summary>Drops references to the expression and environment once the result is known.</summary>
+    protected abstract void Release();
+    /// <summary>Where the thunk's expression stands, for infinite-recursion messages.</summary>
+    public virtual Pos Pos => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Value Force(EvalState state) => _result ?? ForceSlow(state);
+
+    private Value ForceSlow(EvalState state)
+    {
+        if (_running) throw new EvalError("infinite recursion encountered", Pos);
+        _running = true;
+        try
+        {
+            var r = Compute(state);
+            _result = r;
+            Release();
+            return r;
+        }
+        finally
+        {
+            _running = false;
+        }
+    }
+}
+
+/// <summary>An expression not yet evaluated in its environment.</summary>
+public sealed class ExprThunk : Thunk
+{
+    private Expr? _expr;
+    private Env? _env;
+    public ExprThunk(Expr expr, Env env) { _expr = expr; _env = env; }
+    protected override Value Compute(EvalState state) => _expr!.Eval(state, _env!);
+    protected override void Release() { _expr = null; _env = null; }
+    public override Pos Pos => _expr?.Pos ?? default;
+}
+
+/// <summary>A function application not yet performed (map, genList, … build these).</summary>
+public sealed class AppThunk : Thunk
+{
+    private Value? _fn, _arg;
+    private readonly Pos _pos;
+    public AppThunk(Value fn, Value arg, Pos pos) { _fn = fn; _arg = arg; _pos = pos; }
+    protected override Value Compute(EvalState state) => state.CallFunction(_fn!, _arg!, _pos);
+    protected override void Release() { _fn = null; _arg = null; }
+    public override Pos Pos => _pos;
+}
+
+/// <summary>A builtin's lazily computed part (e.g. one attribute of a result set).</summary>
+public sealed class LazyThunk : Thunk
+{
+    private Func<EvalState, Value>? _fn;
+    public LazyThunk(Func<EvalState, Value> fn) { _fn = fn; }
+    protected override Value Compute(EvalState state) => _fn!(state);
+    protected override void Release() { _fn = null; }
+}
+
+/// <summary>A runtime scope: slots for the variables a scope defines, and the scope around it.</summary>
+public sealed class Env
+{
+    public readonly Env? Up;
+    public readonly Value?[] Slots;
+    public Env(Env? up, int size) { Up = up; Slots = size == 0 ? Array.Empty<Value?>() : new Value?[size]; }
+    public Env(Env? up, Value?[] slots) { Up = up; Slots = slots; }
+}

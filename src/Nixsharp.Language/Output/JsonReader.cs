@@ -1,0 +1,379 @@
+// builtins.fromJSON: a JSON parser over byte strings whose results and error messages follow
+// the JSON library Nix 2.8 uses (integers that overflow int64 wrap, "\u0000" ends a string,
+// errors read "[json.exception.parse_error.101] parse error at line L, column C: …").
+namespace Nixsharp.Language.Output;
+
+using System.Globalization;
+using System.Text;
+using Nixsharp.Language.Evaluation;
+
+public sealed class JsonParseException : Exception
+{
+    public JsonParseException(string message) : base(message) { }
+}
+
+public sealed class JsonReader
+{
+    private enum Tok { BeginArray, EndArray, BeginObject, EndObject, Colon, Comma, String, Number, True, False, Null, End, Error }
+
+    private readonly EvalState _st;
+    private readonly string _s;
+    private int _i;            // next char to read
+    private int _line = 1, _col; // position as the library counts it
+    private int _prevCol;
+    private readonly StringBuilder _tokenString = new();
+    private string _errorMessage = "";
+    private Tok _tok;
+    private string _strValue = "";
+    private Value _numValue = IntValue.Of(0);
+    private int _depth;
+
+    private JsonReader(EvalState st, string s) { _st = st; _s = s; }
+
+    public static Value Parse(EvalState st, string s)
+    {
+        var r = new JsonReader(st, s);
+        r.Next();
+        var v = r.ParseValue();
+        if (r._tok != Tok.End) throw r.Error(Tok.End, "value");
+        return v;
+    }
+
+    private const int Eof = -1;
+    private int _current;
+    private bool _unget;
+
+    private int Get()
+    {
+        _col++;
+        if (_unget) { _unget = false; }
+        else _current = _i < _s.Length ? _s[_i++] : Eof;
+        if (_current != Eof) _tokenString.Append((char)_current);
+        if (_current == '\n') { _line++; _prevCol = _col; _col = 0; }
+        return _current;
+    }
+
+    private void Unget()
+    {
+        _unget = true;
+        if (_col == 0 && _line > 1) { _line--; _col = _prevCol; }
+        _col--;
+        if (_current != Eof && _tokenString.Length > 0) _tokenString.Length--;
+    }
+
+    private void Reset()
+    {
+        _tokenString.Clear();
+        if (_current != Eof) _tokenString.Append((char)_current);
+    }
+
+    private void Next()
+    {
+        do Get(); while (_current is ' ' or '\t' or '\n' or '\r');
+        switch (_current)
+        {
+            case '[': _tok = Tok.BeginArray; return;
+            case ']': _tok = Tok.EndArray; return;
+            case '{': _tok = Tok.BeginObject; return;
+            case '}': _tok = Tok.EndObject; return;
+            case ':': _tok = Tok.Colon; return;
+            case ',': _tok = Tok.Comma; return;
+            case 't': _tok = Literal("true", Tok.True); return;
+            case 'f': _tok = Literal("false", Tok.False); return;
+            case 'n': _tok = Literal("null", Tok.Null); return;
+            case '"': _tok = ScanString(); return;
+            case '-': case >= '0' and <= '9': _tok = ScanNumber(); return;
+            case Eof: _tok = Tok.End; return;
+            default:
+                _errorMessage = "invalid literal";
+                _tok = Tok.Error;
+                return;
+        }
+    }
+
+    private Tok Literal(string text, Tok t)
+    {
+        for (int k = 1; k < text.Length; k++)
+        {
+            if (Get() != text[k])
+            {
+                _errorMessage = "invalid literal";
+                return Tok.Error;
+            }
+        }
+        return t;
+    }
+
+    private Tok ScanString()
+    {
+        Reset();
+        var sb = new StringBuilder();
+        while (true)
+        {
+            int c = Get();
+            switch (c)
+            {
+                case Eof:
+                    _errorMessage = "invalid string: missing closing quote";
+                    return Tok.Error;
+                case '"':
+                    // A NUL byte ends a C string: Nix keeps only what precedes it.
+                    var str = sb.ToString();
+                    int nul = str.IndexOf('\0');
+                    _strValue = nul >= 0 ? str.Substring(0, nul) : str;
+                    return Tok.String;
+                case '\\':
+                {
+                    int e = Get();
+                    switch (e)
+                    {
+                        case '"': sb.Append('"'); break;
+                        case '\\': sb.Append('\\'); break;
+                        case '/': sb.Append('/'); break;
+                        case 'b': sb.Append('\b'); break;
+                        case 'f': sb.Append('\f'); break;
+                        case 'n': sb.Append('\n'); break;
+                        case 'r': sb.Append('\r'); break;
+                        case 't': sb.Append('\t'); break;
+                        case 'u':
+                        {
+                            int cp = ReadHex4();
+                            if (cp < 0)
+                            {
+                                _errorMessage = "invalid string: '\\u' must be followed by 4 hex digits";
+                                return Tok.Error;
+                            }
+                            if (cp is >= 0xD800 and <= 0xDBFF)
+                            {
+                                if (Get() == '\\' && Get() == 'u')
+                                {
+                                    int lo = ReadHex4();
+                                    if (lo is >= 0xDC00 and <= 0xDFFF)
+                                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                                    else
+                                    {
+                                        _errorMessage = "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
+                                        return Tok.Error;
+                                    }
+                                }
+                                else
+                                {
+                                    _errorMessage = "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF";
+                                    return Tok.Error;
+                                }
+                            }
+                            else if (cp is >= 0xDC00 and <= 0xDFFF)
+                            {
+                                _errorMessage = "invalid string: surrogate U+DC00..U+DFFF must follow U+D800..U+DBFF";
+                                return Tok.Error;
+                            }
+                            AppendUtf8(sb, cp);
+                            break;
+                        }
+                        default:
+                            _errorMessage = "invalid string: forbidden character after backslash";
+                            return Tok.Error;
+                    }
+                    break;
+                }
+                default:
+                    if (c < 0x20)
+                    {
+                        _errorMessage = $"invalid string: control character U+{c:X4} ({ControlName(c)}) must be escaped to \\u{c:X4}" + (c is 0x0A ? " or \\n" : c is 0x09 ? " or \\t" : c is 0x0D ? " or \\r" : c is 0x08 ? " or \\b" : c is 0x0C ? " or \\f" : "");
+                        return Tok.Error;
+                    }
+                    sb.Append((char)c);
+                    break;
+            }
+        }
+    }
+
+    private static string ControlName(int c) => c switch
+    {
+        0 => "NUL", 1 => "SOH", 2 => "STX", 3 => "ETX", 4 => "EOT", 5 => "ENQ", 6 => "ACK", 7 => "BEL",
+        8 => "BS", 9 => "HT", 10 => "LF", 11 => "VT", 12 => "FF", 13 => "CR", 14 => "SO", 15 => "SI",
+        16 => "DLE", 17 => "DC1", 18 => "DC2", 19 => "DC3", 20 => "DC4", 21 => "NAK", 22 => "SYN",
+        23 => "ETB", 24 => "CAN", 25 => "EM", 26 => "SUB", 27 => "ESC", 28 => "FS", 29 => "GS",
+        30 => "RS", _ => "US",
+    };
+
+    private int ReadHex4()
+    {
+        int v = 0;
+        for (int k = 0; k < 4; k++)
+        {
+            int c = Get();
+            int d = c switch
+            {
+                >= '0' and <= '9' => c - '0',
+                >= 'a' and <= 'f' => c - 'a' + 10,
+                >= 'A' and <= 'F' => c - 'A' + 10,
+                _ => -1,
+            };
+            if (d < 0) return -1;
+            v = v * 16 + d;
+        }
+        return v;
+    }
+
+    private static void AppendUtf8(StringBuilder sb, int cp)
+    {
+        Span<byte> buf = stackalloc byte[4];
+        int n = new Rune(cp).EncodeToUtf8(buf);
+        for (int k = 0; k < n; k++) sb.Append((char)buf[k]);
+    }
+
+    private Tok ScanNumber()
+    {
+        Reset();
+        var text = new StringBuilder();
+        text.Append((char)_current);
+        bool isFloat = false;
+        int c = _current;
+        if (c == '-')
+        {
+            c = Get();
+            if (c is < '0' or > '9')
+            {
+                _errorMessage = "invalid number; expected digit after '-'";
+                return Tok.Error;
+            }
+            text.Append((char)c);
+        }
+        if (c == '0')
+        {
+            c = Get();
+        }
+        else
+        {
+            while ((c = Get()) is >= '0' and <= '9') text.Append((char)c);
+        }
+        if (c == '.')
+        {
+            isFloat = true;
+            text.Append('.');
+            c = Get();
+            if (c is < '0' or > '9')
+            {
+                _errorMessage = "invalid number; expected digit after '.'";
+                return Tok.Error;
+            }
+            text.Append((char)c);
+            while ((c = Get()) is >= '0' and <= '9') text.Append((char)c);
+        }
+        if (c is 'e' or 'E')
+        {
+            isFloat = true;
+            text.Append('e');
+            c = Get();
+            if (c is '+' or '-') { text.Append((char)c); c = Get(); }
+            if (c is < '0' or > '9')
+            {
+                _errorMessage = "invalid number; expected digit after exponent sign";
+                return Tok.Error;
+            }
+            text.Append((char)c);
+            while ((c = Get()) is >= '0' and <= '9') text.Append((char)c);
+        }
+        Unget();
+        var t = text.ToString();
+        if (!isFloat)
+        {
+            if (long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+            {
+                _numValue = IntValue.Of(l);
+                return Tok.Number;
+            }
+            if (!t.StartsWith('-') && ulong.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var u))
+            {
+                // An unsigned 64-bit number: Nix stores it as a signed integer, so it wraps.
+                _numValue = IntValue.Of(unchecked((long)u));
+                return Tok.Number;
+            }
+        }
+        _numValue = new FloatValue(double.Parse(t, NumberStyles.Float, CultureInfo.InvariantCulture));
+        return Tok.Number;
+    }
+
+    private static string TokName(Tok t) => t switch
+    {
+        Tok.True => "true literal", Tok.False => "false literal", Tok.Null => "null literal",
+        Tok.String => "string literal", Tok.Number => "number literal", Tok.BeginArray => "'['",
+        Tok.BeginObject => "'{'", Tok.EndArray => "']'", Tok.EndObject => "'}'", Tok.Colon => "':'",
+        Tok.Comma => "','", Tok.Error => "<parse error>", _ => "end of input",
+    };
+
+    private JsonParseException Error(Tok? expected, string context, string? expectedText = null)
+    {
+        var sb = new StringBuilder();
+        sb.Append("[json.exception.parse_error.101] parse error at line ").Append(_line)
+          .Append(", column ").Append(_col).Append(": syntax error while parsing ").Append(context).Append(" - ");
+        if (_tok == Tok.Error) sb.Append(_errorMessage).Append("; last read: '").Append(_tokenString).Append('\'');
+        else sb.Append("unexpected ").Append(TokName(_tok));
+        if (expectedText is not null) sb.Append("; expected ").Append(expectedText);
+        else if (expected is { } e) sb.Append("; expected ").Append(TokName(e));
+        return new JsonParseException(sb.ToString());
+    }
+
+    private Value ParseValue()
+    {
+        if (++_depth > 100000) throw new JsonParseException("JSON nesting too deep");
+        try
+        {
+            switch (_tok)
+            {
+                case Tok.True: Next(); return BoolValue.True;
+                case Tok.False: Next(); return BoolValue.False;
+                case Tok.Null: Next(); return NullValue.Instance;
+                case Tok.Number: { var v = _numValue; Next(); return v; }
+                case Tok.String: { var v = StringValue.Of(_strValue); Next(); return v; }
+                case Tok.BeginArray:
+                {
+                    Next();
+                    var items = new List<Value>();
+                    if (_tok == Tok.EndArray) { Next(); return ListValue.Empty; }
+                    while (true)
+                    {
+                        items.Add(ParseValue());
+                        if (_tok == Tok.Comma) { Next(); continue; }
+                        if (_tok == Tok.EndArray) { Next(); return B.List(items); }
+                        throw Error(Tok.EndArray, "array");
+                    }
+                }
+                case Tok.BeginObject:
+                {
+                    Next();
+                    var entries = new Dictionary<string, Value>(StringComparer.Ordinal);
+                    var order = new List<string>();
+                    if (_tok == Tok.EndObject) { Next(); return AttrsValue.Empty; }
+                    while (true)
+                    {
+                        if (_tok != Tok.String) throw Error(Tok.String, "object key");
+                        var key = _strValue;
+                        Next();
+                        if (_tok != Tok.Colon) throw Error(Tok.Colon, "object separator");
+                        Next();
+                        var v = ParseValue();
+                        if (!entries.ContainsKey(key)) order.Add(key);
+                        entries[key] = v; // the last duplicate wins
+                        if (_tok == Tok.Comma) { Next(); continue; }
+                        if (_tok == Tok.EndObject) break;
+                        throw Error(Tok.EndObject, "object");
+                    }
+                    Next();
+                    var b = new AttrsBuilder(order.Count);
+                    foreach (var k in order) b.Add(_st.Symbols.Intern(k), entries[k]);
+                    return b.Build();
+                }
+                default:
+                    throw Error(null, "value", "'[', '{', or a literal");
+            }
+        }
+        finally { _depth--; }
+    }
+
+    private static class B
+    {
+        public static ListValue List(List<Value> l) => ListValue.Of(l.ToArray());
+    }
+}

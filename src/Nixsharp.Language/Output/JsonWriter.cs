@@ -1,0 +1,99 @@
+// Values to JSON (builtins.toJSON and --json), byte-compatible with Nix 2.8.
+namespace Nixsharp.Language.Output;
+
+using System.Text;
+using Nixsharp.Language.Evaluation;
+using Nixsharp.Language.Syntax;
+
+public static class JsonWriter
+{
+    public static string ToJson(EvalState st, Value v, bool strict, ContextBuilder ctx, Pos pos)
+    {
+        var sb = new StringBuilder();
+        Write(st, sb, v, strict, ctx, pos);
+        return sb.ToString();
+    }
+
+    private static void Write(EvalState st, StringBuilder sb, Value v, bool strict, ContextBuilder ctx, Pos pos)
+    {
+        if (strict) v = st.Force(v, pos);
+        else if (v is Thunk { Result: { } r }) v = r;
+        switch (v)
+        {
+            case IntValue i: sb.Append(i.V); break;
+            case BoolValue b: sb.Append(b.V ? "true" : "false"); break;
+            case StringValue s:
+                ctx.Add(s.Context);
+                AppendString(sb, s.S);
+                break;
+            case PathValue p:
+                AppendString(sb, st.CopyPathToStore(ctx, p.P, pos));
+                break;
+            case NullValue: sb.Append("null"); break;
+            case FloatValue f: sb.Append(NumberFormat.FormatFloat(f.V)); break;
+            case AttrsValue a:
+            {
+                if (a.Get(st.S.ToStringSym) is { } toStr)
+                {
+                    var res = st.CallFunction(toStr, a, pos);
+                    AppendString(sb, st.CoerceToString(pos, res, ctx, false, false));
+                    break;
+                }
+                int outIdx = a.IndexOf(st.S.OutPath);
+                if (outIdx >= 0)
+                {
+                    Write(st, sb, a.Values[outIdx], strict, ctx, a.PosOf(outIdx));
+                    break;
+                }
+                sb.Append('{');
+                bool first = true;
+                foreach (var idx in a.LexicographicOrder())
+                {
+                    if (!first) sb.Append(',');
+                    first = false;
+                    AppendString(sb, a.Names[idx].Name);
+                    sb.Append(':');
+                    Write(st, sb, a.Values[idx], strict, ctx, a.PosOf(idx));
+                }
+                sb.Append('}');
+                break;
+            }
+            case ListValue l:
+            {
+                sb.Append('[');
+                for (int i = 0; i < l.Count; i++)
+                {
+                    if (i > 0) sb.Append(',');
+                    Write(st, sb, l.Items[i], strict, ctx, pos);
+                }
+                sb.Append(']');
+                break;
+            }
+            default:
+                throw new TypeError($"cannot convert {EvalState.ShowType(v)} to JSON", pos);
+        }
+    }
+
+    public static void AppendString(StringBuilder sb, string s)
+    {
+        const string hex = "0123456789abcdef";
+        sb.Append('"');
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (c < 32)
+                        sb.Append("\\u00").Append(hex[(c >> 4) & 0xf]).Append(hex[c & 0xf]);
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        sb.Append('"');
+    }
+}

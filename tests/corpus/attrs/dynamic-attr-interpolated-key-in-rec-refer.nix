@@ -1,0 +1,1 @@
+let k = "b"; in rec { a = 1; ${k} = a + 1; }

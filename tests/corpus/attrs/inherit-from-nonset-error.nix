@@ -1,0 +1,1 @@
+let s = 5; in { inherit (s) a; }.a

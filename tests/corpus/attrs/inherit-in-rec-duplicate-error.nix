@@ -1,0 +1,1 @@
+let x = "outer"; in rec { x = "inner"; inherit x; }

@@ -1,0 +1,1 @@
+let s = { }; in builtins.attrNames { inherit (s) missing; }

@@ -1,0 +1,1 @@
+toString { outPath = "/nix/fake"; }

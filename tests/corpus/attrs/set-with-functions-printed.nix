@@ -1,0 +1,1 @@
+{ f = x: x; g = builtins.add; h = builtins.add 1; }

@@ -1,0 +1,1 @@
+builtins.attrValues { b = "B"; a = "A"; c = "C"; }

@@ -1,0 +1,1 @@
+let n = "b"; in builtins.getAttr ("a" + n) { ab = "found"; }

@@ -1,0 +1,1 @@
+builtins.getAttr "missing" { present = 1; }

@@ -1,0 +1,1 @@
+builtins.groupBy builtins.substring [ ]

@@ -1,0 +1,1 @@
+builtins.hasAttr "__functor" { __functor = s: x: x; }

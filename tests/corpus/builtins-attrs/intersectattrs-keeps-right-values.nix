@@ -1,0 +1,1 @@
+builtins.attrValues (builtins.intersectAttrs { x = "left"; } { x = "right"; })

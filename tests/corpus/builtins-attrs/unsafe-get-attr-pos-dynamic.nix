@@ -1,0 +1,1 @@
+builtins.unsafeGetAttrPos "k" { ${"k"} = 1; }

@@ -1,0 +1,3 @@
+let s = { outer = {
+    inner = 1;
+  }; }; in builtins.unsafeGetAttrPos "inner" s.outer

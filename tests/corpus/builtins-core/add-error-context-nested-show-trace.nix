@@ -1,0 +1,1 @@
+builtins.addErrorContext "outer context" (builtins.addErrorContext "inner context" (1 + "x"))

@@ -1,0 +1,1 @@
+builtins.isInt (builtins.length (builtins.attrNames builtins))

@@ -1,0 +1,1 @@
+builtins.isAttrs builtins && builtins.builtins.builtins ? map

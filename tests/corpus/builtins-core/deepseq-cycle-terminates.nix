@@ -1,0 +1,1 @@
+let s = { a = [ s ]; }; in builtins.deepSeq s "done"

@@ -1,0 +1,1 @@
+builtins.functionArgs (s@{ x, y ? 0 }: x)

@@ -1,0 +1,1 @@
+builtins.attrValues (builtins.functionArgs ({ a ? throw "no", b }: a))

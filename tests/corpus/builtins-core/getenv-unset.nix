@@ -1,0 +1,1 @@
+builtins.getEnv "NIXSHARP_SURELY_UNSET_VARIABLE"

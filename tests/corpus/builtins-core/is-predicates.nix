@@ -1,0 +1,1 @@
+let vs = [ 1 1.0 "s" true null [ ] { } (x: x) builtins.head ./p ]; in map (v: [ (builtins.isInt v) (builtins.isFloat v) (builtins.isString v) (builtins.isBool v) (builtins.isNull v) (builtins.isList v) (builtins.isAttrs v) (builtins.isFunction v) (builtins.isPath v) ]) vs

@@ -1,0 +1,1 @@
+map builtins.isString [ "" "a" ./p 1 null { outPath = "x"; } ]

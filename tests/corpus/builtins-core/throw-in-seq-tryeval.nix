@@ -1,0 +1,1 @@
+builtins.tryEval (builtins.seq (throw "inside seq") 1)

@@ -1,0 +1,1 @@
+map (x: (builtins.tryEval x).success) [ 1 (throw "a") 3 ]

@@ -1,0 +1,1 @@
+builtins.trace null (builtins.trace (x: x) "v")

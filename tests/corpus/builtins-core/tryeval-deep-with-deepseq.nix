@@ -1,0 +1,1 @@
+let v = { a = throw "inner"; }; in builtins.tryEval (builtins.deepSeq v v)

@@ -1,0 +1,1 @@
+map builtins.baseNameOf [ "/a/b/c" "/a/b/c/" "c" "" "/" "a/" "//x//" ]

@@ -1,0 +1,1 @@
+builtins.dirOf ./fixtures/hello.txt

@@ -1,0 +1,1 @@
+builtins.findFile [ { prefix = "fx"; path = toString ./fixtures; } ] "fx/hello.txt"

@@ -1,0 +1,1 @@
+builtins.findFile [ { prefix = "x"; path = toString ./fixtures; } ] "y/z"

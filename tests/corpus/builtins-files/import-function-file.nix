@@ -1,0 +1,1 @@
+import ./fixtures/function.nix { n = 3; } 7

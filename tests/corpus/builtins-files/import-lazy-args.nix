@@ -1,0 +1,1 @@
+import ./fixtures/lazy-args.nix { z = throw "lazy"; a = 1; }

@@ -1,0 +1,1 @@
+(import ./fixtures/lib.nix).x + (import ./fixtures/lib.nix).x

@@ -1,0 +1,1 @@
+(import (toString ./fixtures/lib.nix)).f 1

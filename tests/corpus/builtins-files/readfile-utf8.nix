@@ -1,0 +1,1 @@
+builtins.readFile ./fixtures/utf8.txt

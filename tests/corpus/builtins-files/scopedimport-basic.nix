@@ -1,0 +1,1 @@
+scopedImport { a = 1; b = "two"; } ./fixtures/scoped.nix

@@ -1,0 +1,1 @@
+scopedImport { a = 1; } ./fixtures/scoped.nix

@@ -1,0 +1,1 @@
+scopedImport { toString = x: "overridden"; } ./fixtures/scoped-builtins.nix

@@ -1,0 +1,1 @@
+let __findFile = path: name: "custom lookup of ${name}"; in <foo/bar>

@@ -1,0 +1,1 @@
+[ <mylib> <other/value.nix> <foo> ]

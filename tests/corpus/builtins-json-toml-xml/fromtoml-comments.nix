@@ -1,0 +1,4 @@
+builtins.fromTOML ''
+  # comment
+  a = 1 # trailing comment
+''

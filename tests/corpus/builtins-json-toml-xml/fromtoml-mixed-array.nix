@@ -1,0 +1,3 @@
+builtins.fromTOML ''
+  m = [ 1, "two" ]
+''

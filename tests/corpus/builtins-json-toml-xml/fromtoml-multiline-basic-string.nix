@@ -1,0 +1,1 @@
+builtins.fromTOML "ml = \"\"\"\nline one\nline two \\\n    continued\"\"\"\n"

@@ -1,0 +1,1 @@
+builtins.fromTOML "mll = '''\nraw \\n text\n'''\n"

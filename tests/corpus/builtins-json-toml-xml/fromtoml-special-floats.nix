@@ -1,0 +1,4 @@
+builtins.fromTOML ''
+  a = inf
+  b = -inf
+''

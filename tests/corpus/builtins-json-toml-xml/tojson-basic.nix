@@ -1,0 +1,1 @@
+builtins.toJSON { a = 1; b = "two"; c = [ true false null ]; d = { }; e = [ ]; }

@@ -1,0 +1,1 @@
+builtins.toXML { type = "derivation"; drvPath = "/fake.drv"; outPath = "/fake-out"; name = "x"; }

@@ -1,0 +1,1 @@
+builtins.foldl' (acc: x: [ x ] ++ acc) [ ] [ 1 2 3 ]

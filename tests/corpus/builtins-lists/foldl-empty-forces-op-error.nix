@@ -1,0 +1,1 @@
+builtins.foldl' (throw "op unused") "init" [ ]

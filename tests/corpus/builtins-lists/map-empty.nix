@@ -1,0 +1,1 @@
+map (throw "f not needed") [ ]

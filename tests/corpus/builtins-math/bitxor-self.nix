@@ -1,0 +1,1 @@
+let x = 123456789; in builtins.bitXor x x

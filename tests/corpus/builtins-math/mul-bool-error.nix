@@ -1,0 +1,1 @@
+builtins.mul true 2

@@ -1,0 +1,1 @@
+[ (builtins.match "ab" "abc") (builtins.match ".*b.*" "abc") ]

@@ -1,0 +1,1 @@
+map (s: builtins.match "[[:upper:]][[:lower:]]+" s) [ "Hello" "hello" "HELLO" ]

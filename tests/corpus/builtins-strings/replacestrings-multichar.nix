@@ -1,0 +1,1 @@
+builtins.replaceStrings [ "\${" "''" ] [ "S" "Q" ] "x \${y} ''z"

@@ -1,0 +1,1 @@
+[ (toString 0) (toString (-0)) (toString (-0.0)) ]

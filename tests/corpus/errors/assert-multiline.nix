@@ -1,0 +1,5 @@
+let
+  check = false;
+in
+  assert check;
+  "done"

@@ -1,0 +1,1 @@
+[ 1 2 (throw "third element") ]

@@ -1,0 +1,1 @@
+let f = x: f x; s = { a = s.a; }; in s.a

@@ -1,0 +1,1 @@
+let s = { alpha = 1; }; in s.zzzzzz

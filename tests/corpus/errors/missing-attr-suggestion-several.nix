@@ -1,0 +1,1 @@
+let s = { foo = 1; bar = 2; baz = 3; }; in s.bax

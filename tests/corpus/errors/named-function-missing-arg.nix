@@ -1,0 +1,1 @@
+let myFunc = { a, b }: a; in myFunc { a = 1; }

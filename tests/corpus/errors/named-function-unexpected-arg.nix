@@ -1,0 +1,1 @@
+let myFunc = { a }: a; in myFunc { a = 1; c = 2; }

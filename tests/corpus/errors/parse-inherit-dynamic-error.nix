@@ -1,0 +1,1 @@
+let s = { a = 1; }; n = "a"; in { inherit (s) ${n}; }

@@ -1,0 +1,1 @@
+let in = 1; in in

@@ -1,0 +1,1 @@
+let s = { a = throw "inner"; }; in s.a or 1

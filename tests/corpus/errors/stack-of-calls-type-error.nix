@@ -1,0 +1,1 @@
+let a = x: b x; b = y: c y; c = z: z + "s"; in a 1

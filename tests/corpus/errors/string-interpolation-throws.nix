@@ -1,0 +1,1 @@
+"prefix ${throw "in interp"} suffix"

@@ -1,0 +1,1 @@
+{ a = { b = throw "deep failure"; }; }.a.b

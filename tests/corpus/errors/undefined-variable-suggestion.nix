@@ -1,0 +1,1 @@
+let value = 1; in valeu

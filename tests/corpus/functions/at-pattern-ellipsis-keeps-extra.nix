@@ -1,0 +1,1 @@
+(args@{ a, ... }: builtins.attrNames args) { a = 1; z = 2; }

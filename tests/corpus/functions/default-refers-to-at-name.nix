@@ -1,0 +1,1 @@
+(s@{ a ? s, ... }: builtins.attrNames a) { x = 1; }

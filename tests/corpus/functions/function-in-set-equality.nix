@@ -1,0 +1,1 @@
+let f = x: x; s = { inherit f; }; in s == s

@@ -1,0 +1,1 @@
+let o = { __functor = self: 5; }; in o 1

@@ -1,0 +1,1 @@
+with { x = "from-with"; }; (x: x) "from-arg"

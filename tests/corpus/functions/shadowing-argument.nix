@@ -1,0 +1,1 @@
+let x = 1; f = x: x; in f 2

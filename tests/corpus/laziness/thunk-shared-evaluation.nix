@@ -1,0 +1,1 @@
+let x = builtins.trace "evaluated once" 42; in [ x x x ]

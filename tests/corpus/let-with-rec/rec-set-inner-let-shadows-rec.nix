@@ -1,0 +1,1 @@
+rec { a = 1; b = let a = 2; in a; }

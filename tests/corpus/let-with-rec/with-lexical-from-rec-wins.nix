@@ -1,0 +1,1 @@
+rec { x = "rec"; y = with { x = "with"; }; x; }.y

@@ -1,0 +1,1 @@
+with { s = { }; }; s.a or "dflt"

@@ -1,0 +1,1 @@
+with { v = 1; }; let f = x: x + v; in f 1

@@ -1,0 +1,1 @@
+[ 1 (throw "not reached") ] < [ 2 (throw "nor this") ]

@@ -1,0 +1,1 @@
+[ 1 (throw "compared") ] == [ 2 (throw "not compared") ]

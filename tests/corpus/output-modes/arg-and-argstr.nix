@@ -1,0 +1,1 @@
+{ x, y, z ? "default" }: [ x y z ]

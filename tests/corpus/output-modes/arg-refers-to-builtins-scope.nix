@@ -1,0 +1,1 @@
+{ n }: builtins.isFunction n

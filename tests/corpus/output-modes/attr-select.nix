@@ -1,0 +1,1 @@
+{ foo = 1 + 2; bar = throw "not selected"; }

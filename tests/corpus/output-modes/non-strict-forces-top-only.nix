@@ -1,0 +1,1 @@
+[ (throw "lazy element") ]

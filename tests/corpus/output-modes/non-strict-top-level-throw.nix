@@ -1,0 +1,1 @@
+throw "top level is forced"

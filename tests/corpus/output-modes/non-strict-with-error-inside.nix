@@ -1,0 +1,1 @@
+{ ok = 1; bad = throw "not forced in non-strict"; }

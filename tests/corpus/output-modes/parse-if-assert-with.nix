@@ -1,0 +1,1 @@
+with { }; assert true; if true then 1 else 2

@@ -1,0 +1,1 @@
+[ "tab\there" "dollar \${x}" "nl\n" ]

@@ -1,0 +1,1 @@
+let x = "v"; in [ "plain" "with ${x} interp" ''indented ${x}'' "esc\n\"" ]

@@ -1,0 +1,1 @@
+let f = x: x + "s"; in { a = f 1; }

@@ -1,0 +1,1 @@
+[ 1 "a" 2.5 false null ]

@@ -1,0 +1,1 @@
+builtins.baseNameOf /foo/bar.txt

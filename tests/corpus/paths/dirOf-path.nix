@@ -1,0 +1,1 @@
+[ (builtins.dirOf /foo/bar/baz) (builtins.dirOf /foo) (builtins.dirOf /.) ]

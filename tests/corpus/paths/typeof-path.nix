@@ -1,0 +1,1 @@
+[ (builtins.typeOf ./x) (builtins.isPath ./x) (builtins.isPath "/x") ]

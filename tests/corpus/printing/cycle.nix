@@ -1,0 +1,1 @@
+let s = { self = s; }; in s

@@ -1,0 +1,1 @@
+(derivation { name = "pp"; system = "x86_64-linux"; builder = "/bin/sh"; }).name

@@ -1,0 +1,1 @@
+let inner = { z = 1; }; in { a = inner; b = { c = inner; }; }

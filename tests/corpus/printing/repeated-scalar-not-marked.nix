@@ -1,0 +1,1 @@
+let v = 5; s = "str"; in [ v v s s ]

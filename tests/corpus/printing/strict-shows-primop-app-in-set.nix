@@ -1,0 +1,1 @@
+{ partially = builtins.map (x: x); }

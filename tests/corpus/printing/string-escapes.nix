@@ -1,0 +1,1 @@
+"newline\n tab\t cr\r quote\" backslash\\ interp\${x} dollar$ brace{"

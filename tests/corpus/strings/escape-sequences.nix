@@ -1,0 +1,1 @@
+"tab:\t nl:\n cr:\r quote:\" backslash:\\ dollar:\${x}"

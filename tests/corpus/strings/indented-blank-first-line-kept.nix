@@ -1,0 +1,4 @@
+''
+
+  after blank
+''

@@ -1,0 +1,4 @@
+let v = "V"; in ''
+  start ${v} end
+    ${v}
+''

@@ -1,0 +1,4 @@
+''
+  	tab after spaces
+  two spaces
+''

@@ -1,0 +1,1 @@
+let s = { outPath = "/some/out"; }; in "p=${s}"

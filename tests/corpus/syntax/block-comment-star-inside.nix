@@ -1,0 +1,1 @@
+/** stars ** inside */ 5

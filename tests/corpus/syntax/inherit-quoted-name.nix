@@ -1,0 +1,1 @@
+let s = { "x y" = 1; }; in { inherit (s) "x y"; }

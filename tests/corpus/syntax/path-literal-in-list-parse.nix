@@ -1,0 +1,1 @@
+[ ./a/b ../c ~/d /abs/path <nixpkgs> ]

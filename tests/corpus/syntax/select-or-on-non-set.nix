@@ -1,0 +1,1 @@
+let s = { a = 5; }; in s.a.b or "fallback"

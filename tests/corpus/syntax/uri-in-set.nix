@@ -1,0 +1,1 @@
+{ u = https://nixos.org; }
