@@ -30,7 +30,7 @@ public sealed class EvalSession
         var nixPath = io_GetEnv("NIX_PATH");
         if (nixPath is not null)
             foreach (var entry in EvalSettings.SplitNixPath(ByteString.FromUtf16(nixPath))) Settings.AddSearchPathEntry(entry);
-        var host = new LocalHost(line => Io.Err(line + "\n"));
+        var host = new LocalHost(line => Io.Err(line + "\n"), Io.GetEnv);
         return new EvalState(Settings, host);
     }
 

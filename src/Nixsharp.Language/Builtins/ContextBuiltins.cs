@@ -75,7 +75,11 @@ internal static class ContextBuiltins
             {
                 var path = spec.Names[i].Name;
                 if (!path.StartsWith(st.Settings.StoreDir + "/", StringComparison.Ordinal))
-                    throw new EvalError($"context key '{path}' is not a store path", pos);
+                {
+                    var shown = new System.Text.StringBuilder();
+                    Syntax.Expr.ShowId(shown, path);
+                    throw new EvalError($"Context key '{shown}' is not a store path", spec.PosOf(i));
+                }
                 var info = st.ForceAttrs(spec.Values[i], pos);
                 if (info.Get(st.S.Path) is { } pv && st.ForceBool(pv, pos)) ctx.Add(path);
                 if (info.Get(sAll) is { } av && st.ForceBool(av, pos))

@@ -106,11 +106,9 @@ internal static class CoreBuiltins
     private static Value GenericClosure(EvalState st, Value[] a, Pos pos)
     {
         var args = st.ForceAttrs(a[0], pos);
-        var startSet = args.Get(st.S.StartSet)
-            ?? throw new EvalError("attribute 'startSet' required", pos);
+        var startSet = AttrBuiltins.Need(st, "genericClosure", st.S.StartSet, args, pos);
         var work = new Queue<Value>(st.ForceList(startSet, pos).Items);
-        var op = args.Get(st.S.Operator)
-            ?? throw new EvalError("attribute 'operator' required", pos);
+        var op = AttrBuiltins.Need(st, "genericClosure", st.S.Operator, args, pos);
         st.Force(op, pos);
         var done = new SortedSet<Value>(Comparer<Value>.Create((x, y) =>
             st.LessThan(x, y, pos) ? -1 : st.LessThan(y, x, pos) ? 1 : 0));
@@ -154,7 +152,10 @@ internal static class CoreBuiltins
         var resolved = st.ResolveExprPath(path, pos);
         Expr e;
         try { e = st.ParseFile(resolved, sc); }
-        catch (IOException ex) { throw new EvalError($"opening file '{resolved}': {ex.Message}", pos); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new HostError($"opening file '{resolved}': {FileBuiltins.DescribeIo(ex)}");
+        }
         return e.Eval(st, env);
     }
 }

@@ -16,23 +16,27 @@ internal static class FileBuiltins
         r.Add("__readFile", 1, (st, a, pos) =>
         {
             var path = RealisePath(st, a[0], pos);
+            if (st.Host.GetFileTypeFollow(path) == HostFileType.Directory)
+                throw new HostError("reading from file: Is a directory");
             try
             {
                 return StringValue.Of(st.Host.ReadFile(path));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new EvalError($"opening file '{path}': {DescribeIo(e)}", pos);
+                throw new HostError($"opening file '{path}': {DescribeIo(e)}");
             }
         });
         r.Add("__readDir", 1, (st, a, pos) =>
         {
             var path = RealisePath(st, a[0], pos);
             IReadOnlyList<(string Name, HostFileType Type)> entries;
+            if (st.Host.GetFileTypeFollow(path) == HostFileType.Regular)
+                throw new HostError($"opening directory '{path}': Not a directory");
             try { entries = st.Host.ReadDirectory(path); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new EvalError($"opening directory '{path}': {DescribeIo(e)}", pos);
+                throw new HostError($"opening directory '{path}': {DescribeIo(e)}");
             }
             var b = new AttrsBuilder(entries.Count);
             foreach (var (name, type) in entries)
@@ -44,7 +48,7 @@ internal static class FileBuiltins
             var path = RealisePath(st, a[0], pos);
             var t = st.Host.GetFileType(path);
             if (t == HostFileType.Missing)
-                throw new EvalError($"getting status of '{path}': No such file or directory", pos);
+                throw new HostError($"getting status of '{path}': No such file or directory");
             return StringValue.Of(TypeName(t));
         });
         r.Add("__findFile", 2, (st, a, pos) =>
@@ -81,7 +85,7 @@ internal static class FileBuiltins
         _ => "unknown",
     };
 
-    private static string DescribeIo(Exception e) => e switch
+    internal static string DescribeIo(Exception e) => e switch
     {
         FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
         UnauthorizedAccessException => "Permission denied",

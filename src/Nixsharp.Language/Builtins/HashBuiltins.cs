@@ -15,6 +15,19 @@ internal static class HashBuiltins
             var s = st.ForceString(a[1], pos);
             return StringValue.Of(Hashing.ToBase16(Hashing.Compute(algo, ByteString.ToBytes(s))));
         });
+        r.Add("__hashFile", 2, (st, a, pos) =>
+        {
+            var algo = st.ForceStringNoContext(a[0], pos);
+            CheckAlgo(algo, pos);
+            var path = FileBuiltins.RealisePath(st, a[1], pos);
+            string content;
+            try { content = st.Host.ReadFile(path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new HostError($"opening file '{path}': {FileBuiltins.DescribeIo(e)}");
+            }
+            return StringValue.Of(Hashing.ToBase16(Hashing.Compute(algo, ByteString.ToBytes(content))));
+        });
         r.Add("__convertHash", 1, (st, a, pos) =>
         {
             var args = st.ForceAttrs(a[0], pos);

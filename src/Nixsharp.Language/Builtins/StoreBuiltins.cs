@@ -8,18 +8,92 @@ internal static class StoreBuiltins
 {
     public static void Register(BuiltinRegistry r)
     {
-        foreach (var (name, arity) in new[]
+        // Each checks its arguments as Nix does before it would touch the store, so argument
+        // errors read the same; the store work itself comes with the store layer.
+        r.Add("derivationStrict", 1, (st, a, pos) =>
         {
-            ("derivationStrict", 1), ("__toFile", 2), ("__filterSource", 2), ("__path", 1),
-            ("__storePath", 1), ("__fetchurl", 1), ("fetchTarball", 1), ("fetchGit", 1),
-            ("fetchMercurial", 1), ("fetchTree", 1), ("__fetchClosure", 1), ("__hashFile", 2),
-            ("__addDrvOutputDependencies", 1),
-        })
+            var args = st.ForceAttrs(a[0], pos);
+            var nameV = AttrBuiltins.Need(st, "derivationStrict", st.S.Name, args, pos);
+            try { st.ForceStringNoContext(nameV, pos); }
+            catch (NixError e) when (e is not StackOverflowError)
+            {
+                e.AddTrace(args.PosOf(args.IndexOf(st.S.Name)), "while evaluating the derivation attribute 'name'");
+                throw;
+            }
+            throw NotSupported("derivationStrict", pos);
+        });
+        r.Add("__toFile", 2, (st, a, pos) =>
         {
-            var shortName = name.TrimStart('_');
-            r.Add(name, arity, (st, a, pos) =>
-                throw new EvalError($"'builtins.{shortName}' is not supported yet: it needs the Nix store, which this version of nixsharp does not implement", pos));
-        }
+            st.ForceStringNoContext(a[0], pos);
+            st.ForceString(a[1], pos);
+            throw NotSupported("toFile", pos);
+        });
+        r.Add("__filterSource", 2, (st, a, pos) =>
+        {
+            CoreBuiltins.CoerceToPath(st, a[1], pos);
+            st.ForceFunction(a[0], pos);
+            throw NotSupported("filterSource", pos);
+        });
+        r.Add("__path", 1, (st, a, pos) =>
+        {
+            var args = st.ForceAttrs(a[0], pos);
+            string? path = null;
+            foreach (var n in args.SortedNames())
+            {
+                var v = args.Get(n)!;
+                switch (n.Name)
+                {
+                    case "path": path = CoreBuiltins.CoerceToPath(st, v, pos); break;
+                    case "name": st.ForceStringNoContext(v, pos); break;
+                    case "filter": st.ForceFunction(v, pos); break;
+                    case "recursive": st.ForceBool(v, pos); break;
+                    case "sha256": st.ForceStringNoContext(v, pos); break;
+                    default: throw new EvalError($"unsupported argument '{n.Name}' to 'addPath'", args.PosOf(args.IndexOf(n)));
+                }
+            }
+            if (path is null) throw new EvalError("'path' required", pos);
+            throw NotSupported("path", pos);
+        });
+        r.Add("__storePath", 1, (st, a, pos) =>
+        {
+            CoreBuiltins.CoerceToPath(st, a[0], pos);
+            throw NotSupported("storePath", pos);
+        });
+        r.Add("__fetchurl", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchurl", unpack: false));
+        r.Add("fetchTarball", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchTarball", unpack: true));
+        r.Add("fetchMercurial", 1, (st, a, pos) =>
+        {
+            var v = st.Force(a[0], pos);
+            if (v is AttrsValue args)
+            {
+                if (args.Get(st.Symbols["url"]) is null) throw new EvalError("'url' argument required", pos);
+            }
+            else st.CoerceToString(pos, v, new ContextBuilder(), false, false);
+            throw NotSupported("fetchMercurial", pos);
+        });
+        r.Add("fetchGit", 1, (st, a, pos) =>
+        {
+            var v = st.Force(a[0], pos);
+            if (v is AttrsValue args && args.Get(st.Symbols["url"]) is null)
+                throw new EvalError("input attribute 'url' is missing");
+            throw NotSupported("fetchGit", pos);
+        });
+        r.Add("fetchTree", 1, (st, a, pos) =>
+            throw new EvalError("experimental Nix feature 'flakes' is disabled; use '--extra-experimental-features flakes' to override"));
+        r.Add("__addDrvOutputDependencies", 1, (st, a, pos) =>
+        {
+            var s = st.ForceStringValue(a[0], pos);
+            var items = s.Context?.Items ?? Array.Empty<string>();
+            if (items.Count != 1)
+                throw new EvalError($"context of string '{s.S}' must have exactly one element, but has {items.Count}", pos);
+            var el = items[0];
+            if (el.StartsWith('=')) return s;
+            if (el.StartsWith('!'))
+                throw new EvalError($"`addDrvOutputDependencies` can only act on derivations, not on a derivation output such as '{EvalState.ContextElementPath(el)}'", pos);
+            if (!el.EndsWith(".drv", StringComparison.Ordinal))
+                throw new EvalError($"path '{el}' is not a derivation", pos);
+            return new StringValue(s.S, StringContext.From(new[] { "=" + el }));
+        });
         r.Add("placeholder", 1, (st, a, pos) =>
         {
             var output = st.ForceStringNoContext(a[0], pos);
@@ -27,5 +101,31 @@ internal static class StoreBuiltins
         });
         // `derivation` is written in Nix on top of derivationStrict, as in Nix itself.
         r.Constant("derivation", new LazyThunk(st => st.EvalDerivationWrapper()));
+    }
+
+    private static EvalError NotSupported(string name, Syntax.Pos pos) =>
+        new($"'builtins.{name}' is not supported yet: it needs the Nix store, which this version of nixsharp does not implement", pos);
+
+    private static Value Fetch(EvalState st, Value arg, Syntax.Pos pos, string who, bool unpack)
+    {
+        var v = st.Force(arg, pos);
+        if (v is AttrsValue args)
+        {
+            string? url = null;
+            foreach (var n in args.SortedNames())
+            {
+                var value = args.Get(n)!;
+                switch (n.Name)
+                {
+                    case "url": url = st.ForceStringNoContext(value, pos); break;
+                    case "sha256": st.ForceStringNoContext(value, pos); break;
+                    case "name": st.ForceStringNoContext(value, pos); break;
+                    default: throw new EvalError($"unsupported argument '{n.Name}' to '{who}'", args.PosOf(args.IndexOf(n)));
+                }
+            }
+            if (url is null) throw new EvalError("'url' argument required", pos);
+        }
+        else st.ForceStringNoContext(v, pos);
+        return unpack ? throw NotSupported(who, pos) : throw NotSupported(who, pos);
     }
 }

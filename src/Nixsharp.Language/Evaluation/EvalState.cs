@@ -66,7 +66,7 @@ public sealed partial class EvalState
     private sealed class BuiltinsHolder : Thunk
     {
         private AttrsValue? _set;
-        public void Set(AttrsValue s) { _set = s; _ = Force(null!); }
+        public void Set(AttrsValue s) { _set = s; _ = Force(null!, default); }
         protected override Value Compute(EvalState state) => _set!;
         protected override void Release() { }
     }
@@ -80,15 +80,7 @@ public sealed partial class EvalState
     {
         if (t.Result is { } r) return r;
         if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw StackOverflow();
-        try
-        {
-            return t.Force(this);
-        }
-        catch (EvalError e) when (e.Message == "infinite recursion encountered" && !e.Pos.IsSet && pos.IsSet)
-        {
-            e.Pos = pos;
-            throw;
-        }
+        return t.Force(this, pos);
     }
 
     /// <summary>Where a value came from, for error positions (Nix's determinePos).</summary>
@@ -484,7 +476,6 @@ public sealed partial class EvalState
     {
         a = Force(a);
         b = Force(b);
-        if (ReferenceEquals(a, b) && a is not (LambdaValue or PrimOpValue or PrimOpAppValue)) return true;
         switch (a)
         {
             case IntValue ia:
@@ -629,6 +620,8 @@ public sealed partial class EvalState
 
     public string CopyPathToStore(ContextBuilder ctx, string path, Pos pos)
     {
+        if (Host.GetFileType(path) == HostFileType.Missing)
+            throw new HostError($"getting status of '{path}': No such file or directory");
         var store = Host.Store ?? throw new EvalError(
             $"cannot copy '{path}' to the store: store operations are not supported yet by this evaluator", pos);
         var result = store.AddPathToStore(path, PathUtil.BaseNameOf(path), true, null);
@@ -717,7 +710,9 @@ public sealed partial class EvalState
         {
             if (++follow >= 1024) throw new EvalError($"too many symbolic links encountered while traversing the path '{path}'", pos);
             var t = Host.GetFileType(path);
-            if (t != HostFileType.Symlink) 
+            if (t == HostFileType.Missing)
+                throw new HostError($"getting status of '{path}': No such file or directory");
+            if (t != HostFileType.Symlink)
             {
                 if (t == HostFileType.Directory) return PathUtil.CanonPath(path + "/default.nix");
                 return path;
@@ -732,8 +727,6 @@ public sealed partial class EvalState
         if (_fileEvalCache.TryGetValue(path, out var cached)) return cached;
         var resolved = ResolveExprPath(path, pos);
         if (_fileEvalCache.TryGetValue(resolved, out cached)) return cached;
-        if (Host.GetFileTypeFollow(resolved) == HostFileType.Missing)
-            throw new EvalError($"getting status of '{resolved}': No such file or directory", pos);
         Expr e;
         try
         {
@@ -743,9 +736,9 @@ public sealed partial class EvalState
                 _fileParseCache[resolved] = e;
             }
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new EvalError($"opening file '{resolved}': {ex.Message}", pos);
+            throw new HostError($"opening file '{resolved}': {Builtins.FileBuiltins.DescribeIo(ex)}");
         }
         Value v;
         try
@@ -762,6 +755,8 @@ public sealed partial class EvalState
         return v;
     }
 
+    private readonly Dictionary<string, string?> _searchPathResolved = new(StringComparer.Ordinal);
+
     /// <summary>Resolves a &lt;name&gt; lookup through the search path.</summary>
     public string FindFile(IEnumerable<(string Prefix, string Path)> searchPath, string path, Pos pos)
     {
@@ -773,15 +768,40 @@ public sealed partial class EvalState
             {
                 if (!path.StartsWith(prefix, StringComparison.Ordinal)) continue;
                 if (path.Length > prefix.Length && path[prefix.Length] != '/') continue;
-                suffix = path.Length == prefix.Length ? "" : path.Substring(prefix.Length);
+                suffix = path.Length == prefix.Length ? "" : "/" + path.Substring(prefix.Length);
             }
-            if (root.Contains("://")) continue; // remote entries need the fetcher layer
-            var candidate = PathUtil.AbsPath(root + suffix, Settings.WorkingDirectory);
-            if (Host.GetFileTypeFollow(candidate) != HostFileType.Missing) return candidate;
+            var resolved = ResolveSearchPathEntry(root);
+            if (resolved is null) continue;
+            var candidate = resolved + suffix;
+            if (Host.GetFileTypeFollow(candidate) != HostFileType.Missing) return PathUtil.CanonPath(candidate);
         }
         if (path.StartsWith("nix/", StringComparison.Ordinal))
             return "/__corepkgs__/" + path.Substring(4);
-        throw new ThrownError(
-            $"file '{path}' was not found in the Nix search path (add it using $NIX_PATH or -I)", pos);
+        throw new ThrownError(Settings.PureEval
+            ? $"cannot look up '<{path}>' in pure evaluation mode (use '--impure' to override)"
+            : $"file '{path}' was not found in the Nix search path (add it using $NIX_PATH or -I)", pos);
+    }
+
+    /// <summary>A search-path entry as a directory, or null (with Nix's warning) when it does not exist.</summary>
+    private string? ResolveSearchPathEntry(string entry)
+    {
+        if (_searchPathResolved.TryGetValue(entry, out var r)) return r;
+        if (entry.Contains("://", StringComparison.Ordinal))
+        {
+            Host.Log($"warning: Nix search path entry '{entry}' cannot be downloaded, ignoring");
+            r = null;
+        }
+        else
+        {
+            var abs = PathUtil.AbsPath(entry, Settings.WorkingDirectory);
+            if (Host.GetFileTypeFollow(abs) != HostFileType.Missing) r = abs;
+            else
+            {
+                Host.Log($"warning: Nix search path entry '{entry}' does not exist, ignoring");
+                r = null;
+            }
+        }
+        _searchPathResolved[entry] = r;
+        return r;
     }
 }

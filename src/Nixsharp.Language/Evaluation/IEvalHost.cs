@@ -58,7 +58,14 @@ public static class ByteString
 public sealed class LocalHost : IEvalHost
 {
     private readonly Action<string> _log;
-    public LocalHost(Action<string> log, IStoreBackend? store = null) { _log = log; Store = store; }
+    private readonly Func<string, string?> _getEnv;
+
+    public LocalHost(Action<string> log, Func<string, string?>? getEnv = null, IStoreBackend? store = null)
+    {
+        _log = log;
+        _getEnv = getEnv ?? Environment.GetEnvironmentVariable;
+        Store = store;
+    }
 
     public IStoreBackend? Store { get; }
 
@@ -109,7 +116,7 @@ public sealed class LocalHost : IEvalHost
         return info.LinkTarget is { } t ? ByteString.FromUtf16(t) : null;
     }
 
-    public string? GetEnv(string name) => Environment.GetEnvironmentVariable(ByteString.ToUtf16(name)) is { } v
+    public string? GetEnv(string name) => _getEnv(ByteString.ToUtf16(name)) is { } v
         ? ByteString.FromUtf16(v) : null;
 
     public void Log(string line) => _log(line);

@@ -142,12 +142,13 @@ public abstract class Thunk : Value
     /// <summary>Where the thunk's expression stands, for infinite-recursion messages.</summary>
     public virtual Pos Pos => default;
 
+    /// <summary>Evaluates once; `pos` is where it is forced, which Nix reports for infinite recursion.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Value Force(EvalState state) => _result ?? ForceSlow(state);
+    public Value Force(EvalState state, Pos pos) => _result ?? ForceSlow(state, pos);
 
-    private Value ForceSlow(EvalState state)
+    private Value ForceSlow(EvalState state, Pos pos)
     {
-        if (_running) throw new EvalError("infinite recursion encountered", Pos);
+        if (_running) throw new EvalError("infinite recursion encountered", pos);
         _running = true;
         try
         {

@@ -365,6 +365,8 @@ public sealed class JsonReader
                     foreach (var k in order) b.Add(_st.Symbols.Intern(k), entries[k]);
                     return b.Build();
                 }
+                case Tok.Error:
+                    throw Error(null, "value");
                 default:
                     throw Error(null, "value", "'[', '{', or a literal");
             }

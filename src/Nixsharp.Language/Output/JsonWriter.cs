@@ -70,7 +70,11 @@ public static class JsonWriter
                 break;
             }
             default:
-                throw new TypeError($"cannot convert {EvalState.ShowType(v)} to JSON", pos);
+            {
+                var err = new TypeError($"cannot convert {EvalState.ShowType(v)} to JSON", EvalState.DeterminePos(v, pos));
+                err.AddTrace(pos, "message for the trace");
+                throw err;
+            }
         }
     }
 

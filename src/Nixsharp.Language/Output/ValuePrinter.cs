@@ -11,11 +11,16 @@ public static class ValuePrinter
     {
         var sb = new StringBuilder();
         var seen = trackRepeated ? new HashSet<object>(ReferenceEqualityComparer.Instance) : null;
-        Print(sb, v, seen);
+        // The printed value is a copy of the caller's, so a short list at the top has an identity of its own.
+        Print(sb, v, seen, new object());
         return sb.ToString();
     }
 
-    private static void Print(StringBuilder sb, Value v, HashSet<object>? seen)
+    private static void Print(StringBuilder sb, Value v, HashSet<object>? seen) => Print(sb, v, seen, v);
+
+    /// <param name="cell">What holds the value. Nix stores lists of up to two elements inside the
+    /// value cell itself, so their identity for «repeated» is the holder, not the list.</param>
+    private static void Print(StringBuilder sb, Value v, HashSet<object>? seen, object cell)
     {
         if (v is Thunk t)
         {
@@ -46,7 +51,7 @@ public static class ValuePrinter
                 sb.Append('}');
                 break;
             case ListValue l:
-                if (seen is not null && l.Count > 0 && !seen.Add(l.Items)) { sb.Append("\u00c2\u00abrepeated\u00c2\u00bb" /* «repeated» in UTF-8 */); break; }
+                if (seen is not null && l.Count > 0 && !seen.Add(l.Count <= 2 ? cell : l.Items)) { sb.Append("\u00c2\u00abrepeated\u00c2\u00bb" /* «repeated» in UTF-8 */); break; }
                 sb.Append("[ ");
                 foreach (var item in l.Items)
                 {

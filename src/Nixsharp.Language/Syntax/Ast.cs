@@ -164,10 +164,10 @@ public sealed class VarExpr : Expr
         if (_withLevels is null)
         {
             var v = Lookup(env)!;
-            return v is Thunk t ? t.Force(state) : v;
+            return v is Thunk t ? state.Force(t, Pos) : v;
         }
         var w = LookupWith(state, env);
-        return w is Thunk t2 ? t2.Force(state) : w;
+        return w is Thunk t2 ? state.Force(t2, Pos) : w;
     }
 
     public override Value MaybeThunk(EvalState state, Env env)
@@ -190,7 +190,8 @@ public sealed class VarExpr : Expr
         {
             for (; at < level; at++) e = e.Up!;
             var holder = e.Slots[0]!;
-            var attrs = state.ForceAttrs(holder, Pos);
+            // Nix evaluates the `with` set without a position of its own.
+            var attrs = state.ForceAttrs(holder, default);
             var v = attrs.Get(Name);
             if (v is not null) return v;
         }
@@ -454,7 +455,7 @@ public sealed class AttrsExpr : Expr
         {
             var nameV = state.Force(d.Name.Eval(state, dynEnv), d.Pos);
             if (nameV is NullValue) continue;
-            var nameS = state.ForceStringNoContext(nameV, d.Pos);
+            var nameS = state.ForceStringNoContext(nameV, default);
             var sym = state.Symbols.Intern(nameS);
             int existing = names.IndexOf(sym);
             if (existing >= 0)
@@ -528,8 +529,12 @@ public sealed class LetExpr : Expr
     public override void Show(StringBuilder sb)
     {
         sb.Append("(let ");
-        var names = Attrs.SortedNames;
-        var defs = Attrs.SortedDefs;
+        // Nix lists let bindings in its symbol table's internal order; byte order is the closest
+        // stable approximation.
+        var order = Enumerable.Range(0, Attrs.SortedNames.Length)
+            .OrderBy(i => Attrs.SortedNames[i].Name, StringComparer.Ordinal).ToArray();
+        var names = order.Select(i => Attrs.SortedNames[i]).ToArray();
+        var defs = order.Select(i => Attrs.SortedDefs[i]).ToArray();
         for (int i = 0; i < names.Length; i++)
         {
             if (defs[i].Inherited)
@@ -635,8 +640,6 @@ public sealed class LambdaExpr : Expr
     }
 
     public override Value Eval(EvalState state, Env env) => new LambdaValue(this, env);
-
-    public override Value MaybeThunk(EvalState state, Env env) => new LambdaValue(this, env);
 
     public override void Show(StringBuilder sb)
     {

@@ -42,7 +42,8 @@ public readonly struct Token
     public string Describe() => Kind switch
     {
         TokenKind.Eof => "end of file",
-        TokenKind.Char => Char == '\'' ? "'\\''" : $"'{Char}'",
+        // Characters the grammar never mentions are "invalid token" to bison.
+        TokenKind.Char => "{}[]();:@,.=?<>+-*/!\"".IndexOf(Char) >= 0 ? $"'{Char}'" : "invalid token",
         _ => KindName(Kind),
     };
 
@@ -367,7 +368,10 @@ public sealed class Lexer
             {
                 var text = _s.Substring(i, bestLen);
                 double v = double.Parse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
-                if (double.IsInfinity(v))
+                // strtod reports overflow and underflow (including subnormal results) as range errors.
+                bool underflow = (v == 0 && text.Any(ch => ch is >= '1' and <= '9' && text.IndexOf(ch) < (text.IndexOfAny(new[] { 'e', 'E' }) is var ei and >= 0 ? ei : text.Length)))
+                    || (v != 0 && Math.Abs(v) < 2.2250738585072014E-308);
+                if (double.IsInfinity(v) || underflow)
                 {
                     EmitError($"invalid float '{text}'");
                     return false;
@@ -472,7 +476,9 @@ public sealed class Lexer
             return false;
         }
         Pop();
-        _tokens.Add(new Token(TokenKind.PathEnd, _line, _col));
+        // Nix's scanner backs up before emitting PATH_END, so it carries the previous token's position.
+        var prev = _tokens[^1];
+        _tokens.Add(new Token(TokenKind.PathEnd, prev.Line, prev.Column, endLine: prev.EndLine, endCol: prev.EndColumn));
         return true;
     }
 

@@ -269,8 +269,9 @@ public sealed class Parser
                 }
                 else
                 {
+                    var rhsPos = PosOf(Cur);
                     var rhs = ParseOp(right ? prec : prec + 1);
-                    lhs = MakeBinary(t, lhs, rhs, pos);
+                    lhs = MakeBinary(t, lhs, rhs, pos, rhsPos);
                 }
                 lastNonAssoc = nonAssoc ? prec : -1;
             }
@@ -281,7 +282,7 @@ public sealed class Parser
 
     private Expr Builtin(string name) => new VarExpr(default, _symbols[name]);
 
-    private Expr MakeBinary(Token op, Expr l, Expr r, Pos pos)
+    private Expr MakeBinary(Token op, Expr l, Expr r, Pos pos, Pos rhsPos)
     {
         // Operators that are builtins in disguise, exactly as Nix's grammar desugars them.
         switch (op.Kind)
@@ -302,7 +303,7 @@ public sealed class Parser
         {
             '<' => new CallExpr(pos, Builtin("__lessThan"), new List<Expr> { l, r }),
             '>' => new CallExpr(pos, Builtin("__lessThan"), new List<Expr> { r, l }),
-            '+' => new ConcatStringsExpr(pos, false, new List<(Pos, Expr)> { (l.Pos, l), (r.Pos, r) }),
+            '+' => new ConcatStringsExpr(pos, false, new List<(Pos, Expr)> { (pos, l), (rhsPos, r) }),
             '-' => new CallExpr(pos, Builtin("__sub"), new List<Expr> { l, r }),
             '*' => new CallExpr(pos, Builtin("__mul"), new List<Expr> { l, r }),
             _ => new CallExpr(pos, Builtin("__div"), new List<Expr> { l, r }),
@@ -410,7 +411,7 @@ public sealed class Parser
                     }
                     else break;
                 }
-                if (Cur.Kind != TokenKind.IndStringClose) throw Fail("IND_STRING_CLOSE");
+                if (Cur.Kind != TokenKind.IndStringClose) throw Fail("IND_STR or DOLLAR_CURLY or IND_STRING_CLOSE");
                 Next();
                 return StripIndentation(PosOf(t), parts);
             }
@@ -497,7 +498,13 @@ public sealed class Parser
         while (true)
         {
             var c = Cur;
-            if (c.Kind == TokenKind.Str) { Next(); parts.Add((PosOf(c), new StringExpr(c.Text!))); }
+            if (c.Kind == TokenKind.Str)
+            {
+                Next();
+                parts.Add((PosOf(c), new StringExpr(c.Text!)));
+                // The grammar only allows a literal right after the path when an interpolation follows.
+                if (parts.Count == 2 && Cur.Kind != TokenKind.DollarCurly) throw Fail("DOLLAR_CURLY");
+            }
             else if (c.Kind == TokenKind.DollarCurly)
             {
                 Next();
