@@ -22,7 +22,7 @@ public sealed class RegexSyntaxException : Exception
 }
 
 /// <summary>
-/// POSIX ERE as libstdc++ (GCC 12, the compiler of Nix 2.8) implements std::regex::extended, on byte strings
+/// POSIX ERE as the libstdc++ inside Nix 2.8 implements std::regex::extended, on byte strings
 /// (one char per byte). Behaviour established against nix-instantiate 2.8:
 /// <list type="bullet">
 /// <item>Outside brackets a backslash may only quote one of <c>^$\.*+?()[{|</c>; anything else (<c>\d</c>,
@@ -49,10 +49,17 @@ public sealed class RegexSyntaxException : Exception
 /// </list>
 /// Matching: libstdc++ runs a backtracking search that tries alternatives left first and greedy loops longest
 /// first, and for a whole-string match (builtins.match) keeps the first path that succeeds, so .NET's
-/// backtracking gives the same groups: <c>(a|ab)(c|bcd)(d*)</c> on "abcd" is ["a" "bcd" ""]. For a search
-/// (builtins.split) libstdc++ explores both sides of every <c>|</c> and keeps the longest match found (ties go
-/// to the earlier path), whereas .NET stops at the first: <c>a|ab</c> splits "abc" at "ab" in Nix but at "a" here.
-/// That difference is not emulated; it only shows when an earlier alternative can match a shorter text.
+/// backtracking gives the same groups: <c>(a|ab)(c|bcd)(d*)</c> on "abcd" is ["a" "bcd" ""]. Known differences,
+/// neither expressible in a .NET pattern, so not emulated:
+/// <list type="bullet">
+/// <item>A search (builtins.split) explores both sides of every <c>|</c> and keeps the longest match found (the
+/// earlier path on ties), where .NET takes the first: <c>a|ab</c> splits "abc" at "ab" in Nix, at "a" here.
+/// Patterns without <c>|</c> search alike (libstdc++ never backs a greedy loop off once it has a match).</item>
+/// <item>In a loop whose body can match the empty string, libstdc++ lets an empty iteration be followed by
+/// another one at the same place, and unrolls <c>{m,n}</c> into nested optionals; .NET leaves the loop after an
+/// empty iteration. Only the captures of groups inside such a loop can differ, e.g. <c>((^)|(.*))+</c> on "b"
+/// gives ["" "" ""] in Nix and ["" null ""] here; whether and where it matches is the same.</item>
+/// </list>
 /// </summary>
 public static class PosixRegex
 {
@@ -149,7 +156,7 @@ public static class PosixRegex
                 case '\\':
                     if (AtEnd) throw Fail("trailing backslash");
                     c = _re[_pos++];
-                    // libstdc++ (built strict-ANSI) rejects quoting ordinary chars; note ']' and '}' are not on the list.
+                    // libstdc++ rejects a backslash before a char that is not special; ']' and '}' do not count as special.
                     if ("^$\\.*+?()[{|".Contains(c)) return Literal(c);
                     throw Fail($"invalid escape '\\{c}'");
                 default:
@@ -193,83 +200,71 @@ public static class PosixRegex
             var set = new bool[256];
             var negate = !AtEnd && _re[_pos] == '^';
             if (negate) _pos++;
-            // The pending range start: a char not yet known to be alone; null after a range or a class.
-            int? last = null;
-            var lastIsClass = false;
-            var first = true;
-            while (true)
+            // The last single char, not yet added because a '-' may still make it a range start.
+            var pending = -1;
+            // Whether the last element was a class or equivalence class, which cannot start a range.
+            var afterClass = false;
+            for (var first = true; ; first = false)
             {
                 if (AtEnd) throw Fail("unmatched '['");
-                var c = _re[_pos];
-                if (c == ']' && !first)
-                {
-                    _pos++;
-                    break;
-                }
+                var c = _re[_pos++];
+                if (c == ']' && !first) break;
                 if (c == '-' && !first)
                 {
-                    _pos++;
                     if (AtEnd) throw Fail("unmatched '['");
                     if (_re[_pos] == ']')
                     {
-                        // A dash before the closing bracket is literal whatever preceded it.
-                        set['-'] = true;
+                        // A dash right before the closing bracket is literal, whatever preceded it.
                         _pos++;
+                        set['-'] = true;
                         break;
                     }
-                    if (last is null || lastIsClass) throw Fail("'-' after a range or class");
-                    var next = _re[_pos];
-                    // Only a plain char (or another dash) may end a range, not [.x.] or a class.
-                    if (next == '[' && _pos + 1 < _re.Length && _re[_pos + 1] is '.' or ':' or '=')
-                        throw Fail("range end is not a character");
-                    _pos++;
-                    AddRange(set, last.Value, next);
-                    last = null;
-                    first = false;
+                    if (pending < 0 || afterClass) throw Fail("'-' after a range or class");
+                    // Only a plain char (or another dash) may end a range, not [.x.].
+                    if (OpensBracketItem(_pos)) throw Fail("range end is not a character");
+                    AddRange(set, pending, _re[_pos++]);
+                    pending = -1;
                     continue;
                 }
-                first = false;
-                if (last is { } pending && !lastIsClass) set[pending] = true;
-                lastIsClass = false;
-                last = null;
-                if (c == '[' && _pos + 1 < _re.Length && _re[_pos + 1] is '.' or ':' or '=')
+                if (pending >= 0) set[pending] = true;
+                pending = -1;
+                afterClass = false;
+                if (c == '[' && OpensBracketItem(_pos - 1))
                 {
-                    var kind = _re[_pos + 1];
-                    _pos += 2;
+                    var kind = _re[_pos++];
                     var end = _re.IndexOf(kind, _pos);
                     if (end < 0 || end + 1 >= _re.Length || _re[end + 1] != ']')
                         throw Fail($"unterminated '[{kind}'");
                     var name = _re[_pos..end];
                     _pos = end + 2;
-                    switch (kind)
+                    if (kind == '.')
                     {
-                        case ':':
-                            AddClass(set, name);
-                            lastIsClass = true;
-                            last = -1;
-                            break;
-                        case '.':
-                            last = CollatingChar(name);
-                            break;
-                        default:
-                            // In the C locale the primary collation key of a letter ignores its case.
-                            var e = CollatingChar(name);
-                            set[e] = true;
-                            if (char.IsAsciiLetter((char)e)) set[e ^ 0x20] = true;
-                            lastIsClass = true;
-                            last = -1;
-                            break;
+                        pending = CollatingChar(name);
+                        continue;
                     }
+                    afterClass = true;
+                    if (kind == ':')
+                    {
+                        AddClass(set, name);
+                        continue;
+                    }
+                    // In the C locale a letter's primary collation key ignores case, so [=a=] is also 'A'.
+                    var e = CollatingChar(name);
+                    set[e] = true;
+                    if (char.IsAsciiLetter((char)e)) set[e ^ 0x20] = true;
                     continue;
                 }
-                _pos++;
-                last = c;
+                pending = c;
             }
-            if (last is { } tail && !lastIsClass) set[tail] = true;
+            if (pending >= 0) set[pending] = true;
             if (negate)
                 for (var i = 0; i < set.Length; i++) set[i] = !set[i];
             return ClassFromSet(set);
         }
+
+        /// <summary>Whether a '[' at <paramref name="at"/> starts [:class:], [=equiv=] or [.collating.].</summary>
+        private bool OpensBracketItem(int at) =>
+            at + 1 < _re.Length && _re[at] == '[' && _re[at + 1] is '.' or ':' or '=';
 
         private void AddRange(bool[] set, int lo, int hi)
         {

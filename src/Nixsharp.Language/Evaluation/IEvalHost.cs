@@ -69,8 +69,22 @@ public sealed class LocalHost : IEvalHost
 
     public IStoreBackend? Store { get; }
 
+    /// <summary>True when a leading part of the path is an existing non-directory, which makes
+    /// the whole path fail to resolve (ENOTDIR), although .NET would normalise "file/." to "file".</summary>
+    private static bool ThroughNonDirectory(string path)
+    {
+        for (int i = path.IndexOf('/', 1); i > 0; i = path.IndexOf('/', i + 1))
+        {
+            var prefix = ByteString.ToUtf16(path.Substring(0, i));
+            if (File.Exists(prefix)) return true;
+            if (!Directory.Exists(prefix)) return false;
+        }
+        return false;
+    }
+
     public HostFileType GetFileType(string path)
     {
+        if (ThroughNonDirectory(path)) return HostFileType.Missing;
         try
         {
             var info = new FileInfo(ByteString.ToUtf16(path));
@@ -87,6 +101,7 @@ public sealed class LocalHost : IEvalHost
 
     public HostFileType GetFileTypeFollow(string path)
     {
+        if (ThroughNonDirectory(path)) return HostFileType.Missing;
         var p = ByteString.ToUtf16(path);
         if (File.Exists(p)) return HostFileType.Regular;
         if (Directory.Exists(p)) return HostFileType.Directory;

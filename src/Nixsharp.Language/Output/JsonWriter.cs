@@ -7,15 +7,20 @@ using Nixsharp.Language.Syntax;
 
 public static class JsonWriter
 {
+    /// <summary>Nesting deeper than this fails as current Nix does (its max-call-depth default).</summary>
+    private const int MaxDepth = 10000;
+
     public static string ToJson(EvalState st, Value v, bool strict, ContextBuilder ctx, Pos pos)
     {
         var sb = new StringBuilder();
-        Write(st, sb, v, strict, ctx, pos);
+        Write(st, sb, v, strict, ctx, pos, 0);
         return sb.ToString();
     }
 
-    private static void Write(EvalState st, StringBuilder sb, Value v, bool strict, ContextBuilder ctx, Pos pos)
+    private static void Write(EvalState st, StringBuilder sb, Value v, bool strict, ContextBuilder ctx, Pos pos, int depth)
     {
+        int limit = st.Settings.MaxCallDepth > 0 ? st.Settings.MaxCallDepth : MaxDepth;
+        if (depth > limit) throw new EvalError("stack overflow; max-call-depth exceeded", pos);
         if (strict) v = st.Force(v, pos);
         else if (v is Thunk { Result: { } r }) v = r;
         switch (v)
@@ -42,7 +47,7 @@ public static class JsonWriter
                 int outIdx = a.IndexOf(st.S.OutPath);
                 if (outIdx >= 0)
                 {
-                    Write(st, sb, a.Values[outIdx], strict, ctx, a.PosOf(outIdx));
+                    Write(st, sb, a.Values[outIdx], strict, ctx, a.PosOf(outIdx), depth + 1);
                     break;
                 }
                 sb.Append('{');
@@ -53,7 +58,7 @@ public static class JsonWriter
                     first = false;
                     AppendString(sb, a.Names[idx].Name);
                     sb.Append(':');
-                    Write(st, sb, a.Values[idx], strict, ctx, a.PosOf(idx));
+                    Write(st, sb, a.Values[idx], strict, ctx, a.PosOf(idx), depth + 1);
                 }
                 sb.Append('}');
                 break;
@@ -64,7 +69,7 @@ public static class JsonWriter
                 for (int i = 0; i < l.Count; i++)
                 {
                     if (i > 0) sb.Append(',');
-                    Write(st, sb, l.Items[i], strict, ctx, pos);
+                    Write(st, sb, l.Items[i], strict, ctx, pos, depth + 1);
                 }
                 sb.Append(']');
                 break;

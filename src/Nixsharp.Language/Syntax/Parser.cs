@@ -691,7 +691,13 @@ public sealed class Parser
                     }
                     else if (a.Kind == TokenKind.DollarCurly)
                     {
-                        throw new ParseError("dynamic attributes not allowed in inherit", PosOf(a));
+                        // `${"name"}` with a constant string is a static name; anything else is refused.
+                        Next();
+                        var inner = ParseExpr();
+                        Expect('}');
+                        if (inner is not StringExpr str)
+                            throw new ParseError("dynamic attributes not allowed in inherit", PosOf(a));
+                        names.Add((_symbols[str.Value.S], PosOf(a)));
                     }
                     else break;
                 }
