@@ -1,4 +1,4 @@
-// Dependencies point one way: the language layer references no other project of ours.
+// Dependencies point one way: formats <- language <- cli, never back.
 namespace Nixsharp.Language.Tests;
 
 using System.Xml.Linq;
@@ -18,10 +18,17 @@ public class ArchitectureTests
             .Select(e => Path.GetFileNameWithoutExtension(e.Attribute("Include")!.Value)).ToArray();
 
     [Fact]
-    public void LanguageLayerDependsOnNoOtherLayer()
+    public void WireFormatsDependOnNothing()
+    {
+        var refs = ProjectReferences(Path.Combine(RepoRoot(), "src", "Nixsharp.Formats", "Nixsharp.Formats.csproj"));
+        Assert.Empty(refs);
+    }
+
+    [Fact]
+    public void LanguageLayerDependsOnlyOnWireFormats()
     {
         var refs = ProjectReferences(Path.Combine(RepoRoot(), "src", "Nixsharp.Language", "Nixsharp.Language.csproj"));
-        Assert.Empty(refs);
+        Assert.Equal(new[] { "Nixsharp.Formats" }, refs);
     }
 
     [Fact]

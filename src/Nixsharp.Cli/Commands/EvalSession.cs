@@ -20,6 +20,7 @@ public sealed class EvalSession
         Io = io;
         ProgramName = programName;
         Settings.WorkingDirectory = ByteString.FromUtf16(io.WorkingDirectory);
+        Settings.AbortOnWarn = io.GetEnv("NIX_ABORT_ON_WARN") is "1" or "true" or "yes";
         var home = io.GetEnv("HOME");
         if (home is not null) Settings.Home = ByteString.FromUtf16(home);
     }
@@ -30,7 +31,7 @@ public sealed class EvalSession
         var nixPath = io_GetEnv("NIX_PATH");
         if (nixPath is not null)
             foreach (var entry in EvalSettings.SplitNixPath(ByteString.FromUtf16(nixPath))) Settings.AddSearchPathEntry(entry);
-        var host = new LocalHost(line => Io.Err(line + "\n"), Io.GetEnv);
+        var host = new LocalHost(line => Io.Err(AnsiFilter.Filter(line) + "\n"), Io.GetEnv, new Glue.ReadOnlyStoreBackend(Settings.StoreDir));
         return new EvalState(Settings, host);
     }
 
@@ -80,7 +81,7 @@ public sealed class EvalSession
             try { return ByteString.FromBytes(File.ReadAllBytes(ByteString.ToUtf16(path))); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
         });
-        Io.Err(text + "\n");
+        Io.Err(AnsiFilter.Filter(text) + "\n");
         if (e is Nixsharp.Language.Evaluation.UsageError)
             Io.Err($"Try '{ProgramName} --help' for more information.\n");
         else if (e.Traces.Count > 0 && !Settings.ShowTrace)
@@ -137,6 +138,10 @@ public sealed class EvalSession
             case "--wrap-integer-overflow":
                 Settings.IntegerOverflowIsError = false;
                 return true;
+            case "--timeout": case "--max-silent-time": case "--max-jobs": case "-j": case "--cores":
+                // Build settings; evaluation ignores them, as nix-instantiate --eval does.
+                Need(args, ref i, a);
+                return true;
             case "-v": case "--verbose": case "--quiet": case "--no-build-output": case "-Q":
             case "--read-write-mode": case "--repair": case "--dry-run": case "--indirect":
                 return true;
@@ -157,6 +162,9 @@ public sealed class EvalSession
                 break;
             case "show-trace":
                 Settings.ShowTrace = value == "true";
+                break;
+            case "abort-on-warn":
+                Settings.AbortOnWarn = value == "true";
                 break;
             case "system":
                 Settings.CurrentSystem = value;

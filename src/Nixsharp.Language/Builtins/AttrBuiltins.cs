@@ -113,7 +113,8 @@ internal static class AttrBuiltins
                 var value = s.Values[i];
                 values[i] = new LazyThunk(state => state.CallFunction(f, new[] { name, value }, pos));
             }
-            return new AttrsValue(s.Names, values, s.Positions);
+            // Nix's mapAttrs does not carry positions over to the result.
+            return new AttrsValue(s.Names, values, null);
         });
         r.Add("__zipAttrsWith", 2, (st, a, pos) =>
         {

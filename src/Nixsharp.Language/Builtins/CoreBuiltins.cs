@@ -80,8 +80,12 @@ internal static class CoreBuiltins
         // Newer Nix: warn prints a warning and returns its second argument.
         r.Add("__warn", 2, (st, a, pos) =>
         {
-            var msg = st.ForceString(a[0], pos);
-            st.Host.Log("evaluation warning: " + msg);
+            var msgV = st.Force(a[0], pos);
+            if (msgV is not StringValue msg)
+                throw new TypeError($"expected a string but found {EvalState.ShowType(msgV)}: {Output.ValuePrinter.Print(st, msgV, false)}", pos);
+            st.Host.Log("evaluation warning: " + msg.S);
+            if (st.Settings.AbortOnWarn)
+                throw new EvalError("aborting to reveal stack trace of warning, as abort-on-warn is set", pos);
             return st.Force(a[1], pos);
         });
         r.Add("__traceVerbose", 2, (st, a, pos) => st.Force(a[1], pos));

@@ -10,23 +10,22 @@ internal static class StoreBuiltins
     {
         // Each checks its arguments as Nix does before it would touch the store, so argument
         // errors read the same; the store work itself comes with the store layer.
-        r.Add("derivationStrict", 1, (st, a, pos) =>
-        {
-            var args = st.ForceAttrs(a[0], pos);
-            var nameV = AttrBuiltins.Need(st, "derivationStrict", st.S.Name, args, pos);
-            try { st.ForceStringNoContext(nameV, pos); }
-            catch (NixError e) when (e is not StackOverflowError)
-            {
-                e.AddTrace(args.PosOf(args.IndexOf(st.S.Name)), "while evaluating the derivation attribute 'name'");
-                throw;
-            }
-            throw NotSupported("derivationStrict", pos);
-        });
+        r.Add("derivationStrict", 1, (st, a, pos) => DerivationBuiltins.DerivationStrict(st, a[0], pos));
         r.Add("__toFile", 2, (st, a, pos) =>
         {
-            st.ForceStringNoContext(a[0], pos);
-            st.ForceString(a[1], pos);
-            throw NotSupported("toFile", pos);
+            var name = st.ForceStringNoContext(a[0], pos);
+            var ctx = new ContextBuilder();
+            var contents = st.ForceString(a[1], ctx, pos);
+            var refs = new List<string>();
+            foreach (var el in ctx.Build()?.Items ?? Array.Empty<string>())
+            {
+                if (el[0] != '/')
+                    throw new EvalError($"in 'toFile': the file named '{name}' must not contain a reference to a derivation but contains ({el})");
+                refs.Add(el);
+            }
+            var store = st.Host.Store ?? throw NotSupported("toFile", pos);
+            var path = store.AddTextToStore(name, contents, refs);
+            return new StringValue(path, StringContext.From(new[] { path }));
         });
         r.Add("__filterSource", 2, (st, a, pos) =>
         {

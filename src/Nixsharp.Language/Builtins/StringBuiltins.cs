@@ -151,7 +151,7 @@ internal static class StringBuiltins
     {
         try
         {
-            return st.Regexes.Get(re, anchored);
+            return anchored ? st.Regexes.GetWhole(re) : st.Regexes.Get(re);
         }
         catch (RegexSyntaxException)
         {

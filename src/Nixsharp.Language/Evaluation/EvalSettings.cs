@@ -13,6 +13,8 @@ public sealed class EvalSettings
     public string NixVersion { get; set; } = "2.8.0";
     public string Home { get; set; } = "/homeless-shelter";
     public bool PureEval { get; set; }
+    /// <summary>builtins.warn fails after printing (current Nix's abort-on-warn).</summary>
+    public bool AbortOnWarn { get; set; }
     /// <summary>Where relative paths on the command line and in the search path are resolved.</summary>
     public string WorkingDirectory { get; set; } = Environment.CurrentDirectory;
     /// <summary>Nix 2.8 wraps on integer overflow; current Nix reports an error. Default: report.</summary>

@@ -19,9 +19,10 @@ public sealed partial class EvalState
     public Env BaseEnv { get; private set; } = null!;
     public Scope BaseScope { get; private set; } = null!;
     public AttrsValue BuiltinsSet { get; private set; } = null!;
-    public EvalRegexCache Regexes { get; } = new();
+    public Builtins.RegexCache Regexes { get; } = new();
 
     private readonly Dictionary<string, Value> _fileEvalCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _srcToStore = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Expr> _fileParseCache = new(StringComparer.Ordinal);
     private int _callDepth;
 
@@ -622,9 +623,15 @@ public sealed partial class EvalState
     {
         if (Host.GetFileType(path) == HostFileType.Missing)
             throw new HostError($"getting status of '{path}': No such file or directory");
+        if (path.EndsWith(".drv", StringComparison.Ordinal))
+            throw new EvalError("file names are not allowed to end in '.drv'");
         var store = Host.Store ?? throw new EvalError(
-            $"cannot copy '{path}' to the store: store operations are not supported yet by this evaluator", pos);
-        var result = store.AddPathToStore(path, PathUtil.BaseNameOf(path), true, null);
+            $"cannot copy '{path}' to the store: this evaluator has no store", pos);
+        if (!_srcToStore.TryGetValue(path, out var result))
+        {
+            result = store.AddPathToStore(path, PathUtil.BaseNameOf(path), true, null);
+            _srcToStore[path] = result;
+        }
         ctx.Add(result);
         return result;
     }

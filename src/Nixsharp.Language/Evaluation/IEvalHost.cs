@@ -28,6 +28,10 @@ public interface IEvalHost
 public interface IStoreBackend
 {
     string StoreDir { get; }
+    Nixsharp.Formats.StorePaths.StorePathComputer Paths { get; }
+    Nixsharp.Formats.Derivations.DerivationHasher Hasher { get; }
+    /// <summary>Stores a complete derivation (or, read-only, just names it) and returns its path.</summary>
+    string WriteDerivation(Nixsharp.Formats.Derivations.Derivation drv);
     /// <summary>Adds a file tree under a name and returns its store path.</summary>
     string AddPathToStore(string path, string name, bool recursive, Func<string, bool>? filter);
     string AddTextToStore(string name, string contents, IReadOnlyCollection<string> references);

@@ -1,0 +1,137 @@
+// Serialises a file tree as a NAR (Nix ARchive), streaming: files are copied in chunks, so memory
+// stays flat whatever their size. Entries are written in byte order of their names, as Nix does.
+namespace Nixsharp.Formats.Nar;
+
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+
+public sealed class NarWriter
+{
+    private readonly Stream _out;
+    private readonly byte[] _buf = new byte[8];
+    private static readonly byte[] Zeros = new byte[8];
+
+    public NarWriter(Stream output) { _out = output; }
+
+    /// <summary>Writes the NAR of the file, directory or symlink at `path` (not followed).</summary>
+    public static void Dump(string path, Stream output) => new NarWriter(output).WriteArchive(path);
+
+    public void WriteArchive(string path)
+    {
+        Str("nix-archive-1");
+        WriteNode(path);
+    }
+
+    private void Int(ulong n)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(_buf, n);
+        _out.Write(_buf, 0, 8);
+    }
+
+    private void Pad(ulong len)
+    {
+        int pad = (int)((8 - len % 8) % 8);
+        if (pad > 0) _out.Write(Zeros, 0, pad);
+    }
+
+    private void Str(string s) => Bytes(Encoding.UTF8.GetBytes(s));
+
+    private void Bytes(byte[] b)
+    {
+        Int((ulong)b.Length);
+        _out.Write(b, 0, b.Length);
+        Pad((ulong)b.Length);
+    }
+
+    private void WriteNode(string path)
+    {
+        var info = new FileInfo(path);
+        Str("(");
+        Str("type");
+        if (info.LinkTarget is { } target)
+        {
+            Str("symlink");
+            Str("target");
+            Str(target);
+        }
+        else if ((info.Attributes & FileAttributes.Directory) != 0)
+        {
+            Str("directory");
+            var names = Directory.EnumerateFileSystemEntries(path)
+                .Select(p => Path.GetFileName(p))
+                .Select(n => (Name: n, Bytes: Encoding.UTF8.GetBytes(n)))
+                .OrderBy(e => e.Bytes, ByteOrder.Instance)
+                .ToList();
+            foreach (var (name, bytes) in names)
+            {
+                Str("entry");
+                Str("(");
+                Str("name");
+                Bytes(bytes);
+                Str("node");
+                WriteNode(Path.Combine(path, name));
+                Str(")");
+            }
+        }
+        else
+        {
+            Str("regular");
+            if ((File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0)
+            {
+                Str("executable");
+                Str("");
+            }
+            Str("contents");
+            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            ulong len = (ulong)f.Length;
+            Int(len);
+            var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                ulong copied = 0;
+                int n;
+                while ((n = f.Read(chunk, 0, chunk.Length)) > 0)
+                {
+                    _out.Write(chunk, 0, n);
+                    copied += (ulong)n;
+                }
+                if (copied != len) throw new IOException($"file '{path}' changed size while being archived");
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
+            Pad(len);
+        }
+        Str(")");
+    }
+
+    private sealed class ByteOrder : IComparer<byte[]>
+    {
+        public static readonly ByteOrder Instance = new();
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
+}
+
+/// <summary>A write-only stream that feeds an incremental hash and counts bytes.</summary>
+public sealed class HashingStream : Stream
+{
+    private readonly System.Security.Cryptography.IncrementalHash _hash;
+    public long Length64 { get; private set; }
+    public HashingStream(System.Security.Cryptography.IncrementalHash hash) { _hash = hash; }
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => Length64;
+    public override long Position { get => Length64; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        _hash.AppendData(buffer, offset, count);
+        Length64 += count;
+    }
+}

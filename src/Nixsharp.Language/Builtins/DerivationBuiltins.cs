@@ -1,0 +1,190 @@
+// derivationStrict: turns a set of attributes into a store derivation, as Nix 2.8 does — the
+// environment, the inputs gathered from string contexts, and the output and .drv paths.
+namespace Nixsharp.Language.Builtins;
+
+using System.Text;
+using Nixsharp.Formats.Derivations;
+using Nixsharp.Formats.Hashes;
+using Nixsharp.Language.Evaluation;
+using Nixsharp.Language.Output;
+using Nixsharp.Language.Syntax;
+
+internal static class DerivationBuiltins
+{
+    public static Value DerivationStrict(EvalState st, Value arg, Pos pos)
+    {
+        var args = st.ForceAttrs(arg, pos);
+        var nameV = AttrBuiltins.Need(st, "derivationStrict", st.S.Name, args, pos);
+        var posDrvName = args.PosOf(args.IndexOf(st.S.Name));
+        string drvName;
+        try { drvName = st.ForceStringNoContext(nameV, pos); }
+        catch (NixError e) when (e is not StackOverflowError)
+        {
+            e.AddTrace(posDrvName, "while evaluating the derivation attribute 'name'");
+            throw;
+        }
+        return Build(st, args, drvName, pos, posDrvName);
+    }
+
+    private static Value Build(EvalState st, AttrsValue args, string drvName, Pos pos, Pos posDrvName)
+    {
+        var store = st.Host.Store ?? throw new EvalError("'builtins.derivationStrict' needs a store, and this evaluator has none", pos);
+        bool structured = args.Get(st.S.StructuredAttrs) is { } sa && st.ForceBool(sa, pos);
+        bool ignoreNulls = args.Get(st.S.Ignore) is { } ign && st.ForceBool(ign, pos);
+
+        var drv = new Derivation { Name = drvName };
+        var ctx = new ContextBuilder();
+        string? outputHash = null, outputHashAlgo = null;
+        bool? recursive = null;
+        var outputs = new List<string> { "out" };
+        var json = structured ? new StringBuilder("{") : null;
+        bool firstJson = true;
+
+        void HandleHashMode(string s)
+        {
+            recursive = s switch
+            {
+                "recursive" => true,
+                "flat" => false,
+                _ => throw new EvalError($"invalid value '{s}' for 'outputHashMode' attribute", posDrvName),
+            };
+        }
+
+        void HandleOutputs(IEnumerable<string> names)
+        {
+            outputs.Clear();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var j in names)
+            {
+                if (!seen.Add(j)) throw new EvalError($"duplicate derivation output '{j}'", posDrvName);
+                if (j == "drv") throw new EvalError("invalid derivation output name 'drv'", posDrvName);
+                outputs.Add(j);
+            }
+            if (outputs.Count == 0) throw new EvalError("derivation cannot have an empty set of outputs", posDrvName);
+        }
+
+        foreach (var idx in args.LexicographicOrder())
+        {
+            var key = args.Names[idx].Name;
+            try
+            {
+                AddAttribute(key, args.Values[idx]);
+            }
+            catch (NixError e) when (e is not StackOverflowError)
+            {
+                e.AddTrace(posDrvName, $"while evaluating the attribute '{key}' of the derivation '{drvName}'");
+                throw;
+            }
+        }
+
+        void AddAttribute(string key, Value value)
+        {
+            if (key == "__ignoreNulls") return;
+            if (ignoreNulls && st.Force(value, pos) is NullValue) return;
+            if (key == "__contentAddressed")
+                throw new EvalError("experimental Nix feature 'ca-derivations' is disabled; use '--extra-experimental-features ca-derivations' to override", posDrvName);
+            if (key == "__impure")
+                throw new EvalError("experimental Nix feature 'impure-derivations' is disabled; use '--extra-experimental-features impure-derivations' to override", posDrvName);
+
+            if (key == "args")
+            {
+                foreach (var item in st.ForceList(value, pos).Items)
+                    drv.Args.Add(st.CoerceToString(posDrvName, item, ctx, true, true));
+                return;
+            }
+            if (json is not null)
+            {
+                if (key == "__structuredAttrs") return;
+                if (!firstJson) json.Append(',');
+                firstJson = false;
+                JsonWriter.AppendString(json, key);
+                json.Append(':');
+                json.Append(JsonWriter.ToJson(st, value, true, ctx, pos));
+                switch (key)
+                {
+                    case "builder": drv.Builder = st.ForceString(value, pos); break;
+                    case "system": drv.Platform = st.ForceStringNoContext(value, pos); break;
+                    case "outputHash": outputHash = st.ForceStringNoContext(value, pos); break;
+                    case "outputHashAlgo": outputHashAlgo = st.ForceStringNoContext(value, pos); break;
+                    case "outputHashMode": HandleHashMode(st.ForceStringNoContext(value, pos)); break;
+                    case "outputs":
+                        HandleOutputs(st.ForceList(value, pos).Items.Select(v => st.ForceStringNoContext(v, pos)).ToList());
+                        break;
+                }
+                return;
+            }
+            var s = st.CoerceToString(posDrvName, value, ctx, true, true);
+            drv.Env[key] = s;
+            switch (key)
+            {
+                case "builder": drv.Builder = s; break;
+                case "system": drv.Platform = s; break;
+                case "outputHash": outputHash = s; break;
+                case "outputHashAlgo": outputHashAlgo = s; break;
+                case "outputHashMode": HandleHashMode(s); break;
+                case "outputs": HandleOutputs(s.Split((char[])[' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries)); break;
+            }
+        }
+        if (json is not null) drv.Env["__json"] = json.Append('}').ToString();
+
+        // Inputs come from the contexts of every string that went into the derivation.
+        foreach (var el in ctx.Build()?.Items ?? Array.Empty<string>())
+        {
+            if (el.StartsWith('='))
+                throw new EvalError($"a dependency on the whole closure of '{el.Substring(1)}' needs a store to read from, which nixsharp's read-only evaluation does not have yet", posDrvName);
+            if (el.StartsWith('!'))
+            {
+                int i = el.IndexOf('!', 1);
+                var output = el.Substring(1, i - 1);
+                var drvPath = el.Substring(i + 1);
+                if (!drv.InputDrvs.TryGetValue(drvPath, out var set))
+                    drv.InputDrvs[drvPath] = set = new SortedSet<string>(StringComparer.Ordinal);
+                set.Add(output);
+            }
+            else drv.InputSrcs.Add(el);
+        }
+
+        if (drv.Builder.Length == 0 && !args.Has(st.S.Builder))
+            throw new EvalError("required attribute 'builder' missing", posDrvName);
+        if (drv.Platform.Length == 0 && !args.Has(st.S.System))
+            throw new EvalError("required attribute 'system' missing", posDrvName);
+        if (drvName.EndsWith(".drv", StringComparison.Ordinal))
+            throw new EvalError("derivation names are not allowed to end in '.drv'", posDrvName);
+
+        try
+        {
+            Nixsharp.Formats.StorePaths.StorePathComputer.CheckName(drvName);
+        }
+        catch (FormatException e)
+        {
+            throw new EvalError(e.Message, posDrvName);
+        }
+
+        if (outputHash is not null)
+        {
+            if (outputs.Count != 1 || outputs[0] != "out")
+                throw new EvalError("multiple outputs are not supported in fixed-output derivations", posDrvName);
+            var (algo, bytes) = HashBuiltins.ParseHash(outputHash, outputHashAlgo is { Length: > 0 } ? outputHashAlgo : null, posDrvName);
+            bool rec = recursive ?? false;
+            var outPath = store.Paths.MakeFixedOutputPath(rec, algo, bytes, drvName);
+            drv.Env["out"] = outPath;
+            drv.Outputs["out"] = new DerivationOutput(outPath, (rec ? "r:" : "") + algo, HashAlgorithms.ToBase16(bytes));
+        }
+        else
+        {
+            foreach (var o in outputs)
+            {
+                drv.Env[o] = "";
+                drv.Outputs[o] = new DerivationOutput("", "", "");
+            }
+            store.Hasher.FillInputAddressedOutputs(drv);
+        }
+
+        var drvPathS = store.WriteDerivation(drv);
+        var b = new AttrsBuilder(drv.Outputs.Count + 1);
+        b.Add(st.S.DrvPath, new StringValue(drvPathS, StringContext.From(new[] { "=" + drvPathS })));
+        foreach (var (name, o) in drv.Outputs)
+            b.Add(st.Symbols.Intern(name), new StringValue(o.Path, StringContext.From(new[] { "!" + name + "!" + drvPathS })));
+        return b.Build();
+    }
+}
