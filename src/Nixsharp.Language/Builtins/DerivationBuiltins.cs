@@ -164,7 +164,18 @@ internal static class DerivationBuiltins
         {
             if (outputs.Count != 1 || outputs[0] != "out")
                 throw new EvalError("multiple outputs are not supported in fixed-output derivations", posDrvName);
-            var (algo, bytes) = HashBuiltins.ParseHash(outputHash, outputHashAlgo is { Length: > 0 } ? outputHashAlgo : null, posDrvName);
+            var algoOpt = outputHashAlgo is { Length: > 0 } ? outputHashAlgo : null;
+            if (algoOpt is not null && Hashing.SizeOf(algoOpt) < 0) throw new UsageError($"unknown hash algorithm '{algoOpt}'");
+            string algo;
+            byte[] bytes;
+            if (outputHash.Length == 0)
+            {
+                // An empty hash stands for a fake one, so a first build reports the real hash.
+                algo = algoOpt ?? "sha256";
+                bytes = new byte[Hashing.SizeOf(algo)];
+                st.Host.Log($"warning: found empty hash, assuming '{algo}-{Convert.ToBase64String(bytes)}'");
+            }
+            else (algo, bytes) = HashBuiltins.ParseHash(outputHash, algoOpt, posDrvName);
             bool rec = recursive ?? false;
             var outPath = store.Paths.MakeFixedOutputPath(rec, algo, bytes, drvName);
             drv.Env["out"] = outPath;

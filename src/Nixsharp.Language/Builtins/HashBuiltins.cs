@@ -52,34 +52,42 @@ internal static class HashBuiltins
             throw new UsageError($"unknown hash algorithm '{algo}'");
     }
 
-    /// <summary>Parses "algo:…", "algo-base64" (SRI) or a bare hash with a known algorithm.</summary>
-    public static (string Algo, byte[] Bytes) ParseHash(string hash, string? algo, Pos pos)
+    /// <summary>Parses "algo:…", "algo-base64" (SRI) or a bare hash whose algorithm is given,
+    /// with Nix 2.8's rules and messages (hex, Nix base-32 or base-64 told apart by length).</summary>
+    public static (string Algo, byte[] Bytes) ParseHash(string original, string? algo, Pos pos)
     {
-        string rest = hash;
+        string rest = original;
         bool sri = false;
-        int colon = hash.IndexOf(':');
-        int dash = hash.IndexOf('-');
-        if (colon >= 0) { algo = hash.Substring(0, colon); rest = hash.Substring(colon + 1); }
-        else if (dash >= 0 && Hashing.SizeOf(hash.Substring(0, dash)) > 0)
+        string? parsedAlgo = null;
+        int colon = original.IndexOf(':');
+        if (colon >= 0) { parsedAlgo = original.Substring(0, colon); rest = original.Substring(colon + 1); }
+        else
         {
-            algo = hash.Substring(0, dash); rest = hash.Substring(dash + 1); sri = true;
+            int dash = original.IndexOf('-');
+            if (dash >= 0) { parsedAlgo = original.Substring(0, dash); rest = original.Substring(dash + 1); sri = true; }
         }
-        if (algo is null) throw new EvalError($"hash '{hash}' does not include a type, nor is the type otherwise known from context", pos);
-        int size = Hashing.SizeOf(algo);
-        if (size < 0) throw new EvalError($"unknown hash algorithm '{algo}'", pos);
-        byte[]? bytes = null;
-        if (!sri && rest.Length == size * 2) bytes = Hashing.FromBase16(rest, size);
-        else if (!sri && rest.Length == (size * 8 - 1) / 5 + 1) bytes = Hashing.FromBase32(rest, size);
-        if (bytes is null)
+        if (parsedAlgo is not null && Hashing.SizeOf(parsedAlgo) < 0)
+            throw new UsageError($"unknown hash algorithm '{parsedAlgo}'");
+        if (parsedAlgo is null && algo is null)
+            throw new EvalError($"hash '{rest}' does not include a type, nor is the type otherwise known from context");
+        if (parsedAlgo is not null && algo is not null && parsedAlgo != algo)
+            throw new EvalError($"hash '{original}' should have type '{algo}'");
+        var type = parsedAlgo ?? algo!;
+        if (Hashing.SizeOf(type) < 0) throw new UsageError($"unknown hash algorithm '{type}'");
+        int size = Hashing.SizeOf(type);
+        if (!sri && rest.Length == size * 2)
+            return (type, Hashing.FromBase16(rest, size) ?? throw new EvalError($"invalid base-16 hash '{rest}'"));
+        if (!sri && rest.Length == Nixsharp.Formats.Hashes.NixBase32.EncodedLength(size))
+            return (type, Hashing.FromBase32(rest, size) ?? throw new EvalError($"invalid base-32 hash '{rest}'"));
+        if (sri || rest.Length == (size + 2) / 3 * 4)
         {
-            try
-            {
-                var b = Convert.FromBase64String(rest);
-                if (b.Length == size) bytes = b;
-            }
-            catch (FormatException) { }
+            byte[] d;
+            // Nix's decoder names the bad character in a way that prints as nothing.
+            try { d = Convert.FromBase64String(rest); }
+            catch (FormatException) { throw new EvalError("invalid character in Base64 string: ''"); }
+            if (d.Length != size) throw new EvalError($"invalid {(sri ? "SRI" : "base-64")} hash '{rest}'");
+            return (type, d);
         }
-        if (bytes is null) throw new EvalError($"hash '{hash}' has wrong length for hash algorithm '{algo}'", pos);
-        return (algo, bytes);
+        throw new EvalError($"hash '{rest}' has wrong length for hash type '{type}'");
     }
 }

@@ -432,6 +432,8 @@ public sealed partial class EvalState
     }
 
     private Value? _derivation;
+    /// <summary>The pseudo-file of `derivation`'s Nix code; Nix leaves it out of attribute traces.</summary>
+    public const string DerivationNixPath = "//builtin/derivation.nix";
 
     /// <summary>`derivation`: a Nix-level wrapper over derivationStrict, as Nix defines it.</summary>
     public Value EvalDerivationWrapper()
@@ -454,7 +456,7 @@ public sealed partial class EvalState
             "  };\n" +
             "  outputList = map mkOutput outputs;\n" +
             "in (builtins.head outputList).value\n";
-        var src = new SourceFile(SourceOrigin.File, "//builtin/derivation.nix", code);
+        var src = new SourceFile(SourceOrigin.File, DerivationNixPath, code);
         var e = Parser.Parse(src, Symbols, "/", Settings.Home, BaseScope);
         _derivation = e.Eval(this, BaseEnv);
         return _derivation;
@@ -732,6 +734,12 @@ public sealed partial class EvalState
     public Value EvalFile(string path, Pos pos)
     {
         if (_fileEvalCache.TryGetValue(path, out var cached)) return cached;
+        if (path == CorePackages.FetchurlNix.Path)
+        {
+            var src = new SourceFile(SourceOrigin.File, path, CorePackages.FetchurlNix.Source);
+            var fe = Parser.Parse(src, Symbols, "/__corepkgs__", Settings.Home, BaseScope);
+            return _fileEvalCache[path] = fe.Eval(this, BaseEnv);
+        }
         var resolved = ResolveExprPath(path, pos);
         if (_fileEvalCache.TryGetValue(resolved, out cached)) return cached;
         Expr e;

@@ -258,7 +258,7 @@ public sealed class SelectExpr : Expr
             }
             return state.Force(v, attrPos.IsSet ? attrPos : Pos);
         }
-        catch (NixError e) when (attrPos.IsSet && e is not StackOverflowError)
+        catch (NixError e) when (attrPos.IsSet && e is not StackOverflowError && attrPos.File!.Path != EvalState.DerivationNixPath)
         {
             var sb = new StringBuilder();
             state.ShowAttrPath(sb, Path, env);

@@ -1,0 +1,1 @@
+(derivation { name = "badhash"; system = "x"; builder = "/bin/sh"; outputHash = "sha256-tooshort"; }).outPath

@@ -1,0 +1,1 @@
+let f = import <nix/fetchurl.nix>; a = f { url = "http://example.org/x.tar.gz"; sha256 = "0mdqa9w1p6cmli6976v4wi0sw9r4p5prkj7lzfd1877wk11c9c73"; }; b = f { url = "http://e.org/y"; hash = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="; unpack = true; }; in [ a.drvPath a.outPath b.drvPath b.outPath ]
