@@ -14,6 +14,8 @@ public static class Program
         t.Start();
         t.Join();
         io.Stdout.Flush();
+        if (Environment.GetEnvironmentVariable("NIXSHARP_GC_STATS") is not null)
+            io.Err($"gc: gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB\n");
         io.Stderr.Flush();
         return rc;
     }

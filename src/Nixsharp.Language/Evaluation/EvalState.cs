@@ -57,7 +57,7 @@ public sealed partial class EvalState
         BuiltinsSet = builtinsBuilder.Build();
         holder.Set(BuiltinsSet);
 
-        BaseScope = Scope.ForNames(null, names);
+        BaseScope = Scope.ForConstants(names, values);
         var slots = new Value?[values.Count];
         for (int i = 0; i < slots.Length; i++) slots[i] = values[i];
         BaseEnv = new Env(null, slots);
@@ -75,7 +75,7 @@ public sealed partial class EvalState
     // ---------------------------------------------------------------- forcing
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Value Force(Value v, Pos pos = default) => v is Thunk t ? ForceThunk(t, pos) : v;
+    public Value Force(Value v, Pos pos = default) => v.IsThunk ? ForceThunk(Unsafe.As<Thunk>(v), pos) : v;
 
     private Value ForceThunk(Thunk t, Pos pos)
     {
@@ -258,11 +258,7 @@ public sealed partial class EvalState
         return fn;
     }
 
-    private Value CallPrimOp(PrimOpValue op, Value[] args, Pos pos)
-    {
-        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw StackOverflow();
-        return op.Fn(this, args, pos);
-    }
+    private Value CallPrimOp(PrimOpValue op, Value[] args, Pos pos) => op.Fn(this, args, pos);
 
     private Value CallLambda(LambdaValue lam, Value arg, Pos pos)
     {
@@ -641,17 +637,44 @@ public sealed partial class EvalState
     public Value ConcatStrings(ConcatStringsExpr e, Env env)
     {
         var parts = e.Parts;
+        // PERF: `a + b` on numbers is the common case; it needs no string machinery at all.
+        if (!e.ForceString && parts.Count == 2)
+        {
+            var a = parts[0].Expr.Eval(this, env);
+            if (a is IntValue ia)
+            {
+                var b = parts[1].Expr.Eval(this, env);
+                if (b is IntValue ib) return IntValue.Of(AddInts(ia.V, ib.V, parts[1].Pos));
+                if (b is FloatValue fb) return new FloatValue(ia.V + fb.V);
+                throw new EvalError($"cannot add {ShowType(b)} to an integer", parts[1].Pos);
+            }
+            if (a is FloatValue fa)
+            {
+                var b = parts[1].Expr.Eval(this, env);
+                if (b is IntValue ib) return new FloatValue(fa.V + ib.V);
+                if (b is FloatValue fb) return new FloatValue(fa.V + fb.V);
+                throw new EvalError($"cannot add {ShowType(b)} to a float", parts[1].Pos);
+            }
+            return ConcatGeneral(e, env, a);
+        }
+        return ConcatGeneral(e, env, null);
+    }
+
+    /// <param name="first">The first part's value when the caller already evaluated it.</param>
+    private Value ConcatGeneral(ConcatStringsExpr e, Env env, Value? first)
+    {
+        var parts = e.Parts;
         var ctx = new ContextBuilder();
         StringBuilder? sb = null;
         long n = 0;
         double nf = 0;
         int kind = 0; // 0 string, 1 int, 2 float, 3 path
-        bool first = !e.ForceString;
+        bool isFirst = !e.ForceString;
         for (int idx = 0; idx < parts.Count; idx++)
         {
             var (ppos, pexpr) = parts[idx];
-            var v = pexpr.Eval(this, env);
-            if (first)
+            var v = idx == 0 && first is not null ? first : pexpr.Eval(this, env);
+            if (isFirst)
             {
                 kind = v switch { IntValue => 1, FloatValue => 2, PathValue => 3, _ => 0 };
             }
@@ -669,10 +692,12 @@ public sealed partial class EvalState
             }
             else
             {
+                var piece = CoerceToString(ppos, v, ctx, false, kind == 0, !isFirst);
+                if (parts.Count == 1 && kind == 0 && v is StringValue sv0) return sv0;
                 sb ??= new StringBuilder();
-                sb.Append(CoerceToString(ppos, v, ctx, false, kind == 0, !first));
+                sb.Append(piece);
             }
-            first = false;
+            isFirst = false;
         }
         if (kind == 1) return IntValue.Of(n);
         if (kind == 2) return new FloatValue(nf);

@@ -7,6 +7,11 @@ using Nixsharp.Language.Syntax;
 
 public abstract class Value
 {
+    // PERF: `v is Thunk` on an abstract class is a runtime hierarchy walk; a field test is not.
+    public readonly bool IsThunk;
+    protected Value() { }
+    private protected Value(bool isThunk) { IsThunk = isThunk; }
+
     /// <summary>Nix's name for the type, as used in type errors ("a set", "an integer").</summary>
     public abstract string TypeDescription { get; }
     /// <summary>builtins.typeOf's answer.</summary>
@@ -130,6 +135,8 @@ public abstract class Thunk : Value
 {
     private Value? _result;
     private bool _running;
+
+    protected Thunk() : base(true) { }
 
     public override string TypeDescription => "a thunk";
     public override string TypeName => "thunk";

@@ -130,6 +130,7 @@ public sealed class VarExpr : Expr
     public readonly Symbol Name;
     private int _level, _slot = -1;
     private int[]? _withLevels; // non-null when the variable comes from enclosing `with`s
+    private Value? _constant;   // set for builtins: no environment walk at run time
 
     public VarExpr(Pos pos, Symbol name) { Pos = pos; Name = name; }
 
@@ -144,6 +145,7 @@ public sealed class VarExpr : Expr
             {
                 _level = level;
                 _slot = slot;
+                if (s.Constants is { } c) _constant = c[slot];
                 return;
             }
         }
@@ -161,17 +163,19 @@ public sealed class VarExpr : Expr
 
     public override Value Eval(EvalState state, Env env)
     {
+        if (_constant is not null) return _constant.IsThunk ? state.Force(_constant, Pos) : _constant;
         if (_withLevels is null)
         {
             var v = Lookup(env)!;
-            return v is Thunk t ? state.Force(t, Pos) : v;
+            return v.IsThunk ? state.Force(v, Pos) : v;
         }
         var w = LookupWith(state, env);
-        return w is Thunk t2 ? state.Force(t2, Pos) : w;
+        return w.IsThunk ? state.Force(w, Pos) : w;
     }
 
     public override Value MaybeThunk(EvalState state, Env env)
     {
+        if (_constant is not null) return _constant;
         if (_withLevels is null)
         {
             // Sharing the slot's value (not a new thunk) is what makes `x` and `y = x` identical.
@@ -690,9 +694,15 @@ public sealed class CallExpr : Expr
         var f = Fn.Eval(state, env);
         var args = Args;
         if (args.Count == 1) return state.CallFunction(f, args[0].MaybeThunk(state, env), Pos);
-        var vs = new Value[args.Count];
-        for (int i = 0; i < vs.Length; i++) vs[i] = args[i].MaybeThunk(state, env);
-        return state.CallFunction(f, vs, Pos);
+        if (f is PrimOpValue op && op.Arity == args.Count)
+        {
+            var vs = new Value[args.Count];
+            for (int i = 0; i < vs.Length; i++) vs[i] = args[i].MaybeThunk(state, env);
+            return state.CallFunction(f, vs, Pos);
+        }
+        // PERF: curried lambdas take their arguments one by one; no argument array needed.
+        foreach (var a in args) f = state.CallFunction(f, a.MaybeThunk(state, env), Pos);
+        return f;
     }
 
     public override void Show(StringBuilder sb)
