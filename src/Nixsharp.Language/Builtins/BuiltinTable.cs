@@ -16,6 +16,12 @@ public sealed class BuiltinRegistry
         _entries.Add((name, new PrimOpValue(shortName, arity, fn)));
     }
 
+    public void Add(string name, PrimOpFn2 fn)
+    {
+        var shortName = name.StartsWith("__", StringComparison.Ordinal) ? name.Substring(2) : name;
+        _entries.Add((name, new PrimOpValue(shortName, fn)));
+    }
+
     public void Constant(string name, Value value) => _entries.Add((name, value));
 
     public IReadOnlyList<(string Name, Value Value)> Entries => _entries;

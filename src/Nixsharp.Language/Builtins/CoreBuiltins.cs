@@ -150,9 +150,8 @@ internal static class CoreBuiltins
         if (scope is null) return st.EvalFile(path, pos);
         var attrs = st.ForceAttrs(scope, pos);
         var sc = Scope.ForNames(st.BaseScope, attrs.Names);
-        var slots = new Value?[attrs.Count];
-        for (int i = 0; i < slots.Length; i++) slots[i] = attrs.Values[i];
-        var env = new Env(st.BaseEnv, slots);
+        var env = new Env(st.BaseEnv, attrs.Count);
+        for (int i = 0; i < attrs.Count; i++) env.Set(i, attrs.Values[i]);
         var resolved = st.ResolveExprPath(path, pos);
         Expr e;
         try { e = st.ParseFile(resolved, sc); }

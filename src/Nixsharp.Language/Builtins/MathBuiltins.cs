@@ -8,17 +8,17 @@ internal static class MathBuiltins
 {
     public static void Register(BuiltinRegistry r)
     {
-        r.Add("__add", 2, (st, a, pos) =>
+        r.Add("__add", (st, x0, y0, pos) =>
         {
-            var x = st.Force(a[0], pos);
-            var y = st.Force(a[1], pos);
+            var x = st.Force(x0, pos);
+            var y = st.Force(y0, pos);
             if (x is FloatValue || y is FloatValue) return new FloatValue(st.ForceFloat(x, pos) + st.ForceFloat(y, pos));
             return IntValue.Of(st.AddInts(st.ForceInt(x, pos), st.ForceInt(y, pos), pos));
         });
-        r.Add("__sub", 2, (st, a, pos) =>
+        r.Add("__sub", (st, x0, y0, pos) =>
         {
-            var x = st.Force(a[0], pos);
-            var y = st.Force(a[1], pos);
+            var x = st.Force(x0, pos);
+            var y = st.Force(y0, pos);
             if (x is FloatValue || y is FloatValue) return new FloatValue(st.ForceFloat(x, pos) - st.ForceFloat(y, pos));
             long i = st.ForceInt(x, pos), j = st.ForceInt(y, pos);
             long res = unchecked(i - j);
@@ -26,10 +26,10 @@ internal static class MathBuiltins
                 throw new EvalError($"integer overflow in subtracting {i} - {j}", pos);
             return IntValue.Of(res);
         });
-        r.Add("__mul", 2, (st, a, pos) =>
+        r.Add("__mul", (st, x0, y0, pos) =>
         {
-            var x = st.Force(a[0], pos);
-            var y = st.Force(a[1], pos);
+            var x = st.Force(x0, pos);
+            var y = st.Force(y0, pos);
             if (x is FloatValue || y is FloatValue) return new FloatValue(st.ForceFloat(x, pos) * st.ForceFloat(y, pos));
             long i = st.ForceInt(x, pos), j = st.ForceInt(y, pos);
             if (st.Settings.IntegerOverflowIsError)
@@ -39,10 +39,10 @@ internal static class MathBuiltins
             }
             return IntValue.Of(unchecked(i * j));
         });
-        r.Add("__div", 2, (st, a, pos) =>
+        r.Add("__div", (st, x0, y0, pos) =>
         {
-            var x = st.Force(a[0], pos);
-            var y = st.Force(a[1], pos);
+            var x = st.Force(x0, pos);
+            var y = st.Force(y0, pos);
             double f2 = st.ForceFloat(y, pos);
             if (f2 == 0) throw new EvalError("division by zero", pos);
             if (x is FloatValue || y is FloatValue) return new FloatValue(st.ForceFloat(x, pos) / f2);
@@ -50,10 +50,10 @@ internal static class MathBuiltins
             if (i == long.MinValue && j == -1) throw new EvalError("overflow in integer division", pos);
             return IntValue.Of(i / j);
         });
-        r.Add("__bitAnd", 2, (st, a, pos) => IntValue.Of(st.ForceInt(a[0], pos) & st.ForceInt(a[1], pos)));
-        r.Add("__bitOr", 2, (st, a, pos) => IntValue.Of(st.ForceInt(a[0], pos) | st.ForceInt(a[1], pos)));
-        r.Add("__bitXor", 2, (st, a, pos) => IntValue.Of(st.ForceInt(a[0], pos) ^ st.ForceInt(a[1], pos)));
-        r.Add("__lessThan", 2, (st, a, pos) => B.Bool(st.LessThan(a[0], a[1], pos)));
+        r.Add("__bitAnd", (st, x0, y0, pos) => IntValue.Of(st.ForceInt(x0, pos) & st.ForceInt(y0, pos)));
+        r.Add("__bitOr", (st, x0, y0, pos) => IntValue.Of(st.ForceInt(x0, pos) | st.ForceInt(y0, pos)));
+        r.Add("__bitXor", (st, x0, y0, pos) => IntValue.Of(st.ForceInt(x0, pos) ^ st.ForceInt(y0, pos)));
+        r.Add("__lessThan", (st, x0, y0, pos) => B.Bool(st.LessThan(x0, y0, pos)));
         r.Add("__ceil", 1, (st, a, pos) => IntValue.Of(ToInt(Math.Ceiling(st.ForceFloat(a[0], pos)))));
         r.Add("__floor", 1, (st, a, pos) => IntValue.Of(ToInt(Math.Floor(st.ForceFloat(a[0], pos)))));
     }

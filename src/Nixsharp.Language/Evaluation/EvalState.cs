@@ -58,9 +58,8 @@ public sealed partial class EvalState
         holder.Set(BuiltinsSet);
 
         BaseScope = Scope.ForConstants(names, values);
-        var slots = new Value?[values.Count];
-        for (int i = 0; i < slots.Length; i++) slots[i] = values[i];
-        BaseEnv = new Env(null, slots);
+        BaseEnv = new Env(null, values.Count);
+        for (int i = 0; i < values.Count; i++) BaseEnv.Set(i, values[i]);
     }
 
     /// <summary>A thunk already holding the builtins set (it must exist before the set does).</summary>
@@ -268,17 +267,16 @@ public sealed partial class EvalState
         if (max > 0 && _callDepth >= max)
             throw new EvalError("stack overflow; max-call-depth exceeded", pos);
 
-        var slots = new Value?[fn.SlotCount];
-        var env2 = new Env(lam.Env, slots);
+        var env2 = new Env(lam.Env, fn.SlotCount);
         if (fn.Formals is null)
         {
-            slots[0] = arg;
+            env2.S0 = arg;
         }
         else
         {
             var attrs = ForceAttrs(arg, pos);
             int displ = 0;
-            if (fn.Arg is not null) slots[displ++] = arg;
+            if (fn.Arg is not null) env2.Set(displ++, arg);
             int used = 0;
             foreach (var f in fn.Formals)
             {
@@ -287,12 +285,12 @@ public sealed partial class EvalState
                 {
                     if (f.Default is null)
                         throw new TypeError($"{fn.ShowNamePos()} called without required argument '{f.Name.Name}'", pos);
-                    slots[displ++] = f.Default.MaybeThunk(this, env2);
+                    env2.Set(displ++, f.Default.MaybeThunk(this, env2));
                 }
                 else
                 {
                     used++;
-                    slots[displ++] = v;
+                    env2.Set(displ++, v);
                 }
             }
             if (!fn.Ellipsis && used != attrs.Count)

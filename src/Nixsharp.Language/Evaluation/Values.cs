@@ -109,13 +109,23 @@ public sealed class LambdaValue : Value
 }
 
 public delegate Value PrimOpFn(EvalState state, Value[] args, Pos pos);
+public delegate Value PrimOpFn2(EvalState state, Value a, Value b, Pos pos);
 
 public sealed class PrimOpValue : Value
 {
     public readonly string Name;
     public readonly int Arity;
     public readonly PrimOpFn Fn;
+    /// <summary>PERF: binary builtins (arithmetic, comparison) called without an argument array.</summary>
+    public readonly PrimOpFn2? Fn2;
     public PrimOpValue(string name, int arity, PrimOpFn fn) { Name = name; Arity = arity; Fn = fn; }
+    public PrimOpValue(string name, PrimOpFn2 fn2)
+    {
+        Name = name;
+        Arity = 2;
+        Fn2 = fn2;
+        Fn = (st, a, pos) => fn2(st, a[0], a[1], pos);
+    }
     public override string TypeDescription => "a built-in function";
     public override string TypeName => "lambda";
 }
@@ -203,10 +213,29 @@ public sealed class LazyThunk : Thunk
 }
 
 /// <summary>A runtime scope: slots for the variables a scope defines, and the scope around it.</summary>
+/// <remarks>PERF: the first two slots live in the object itself, so the environment of a
+/// one- or two-variable function call is a single allocation.</remarks>
 public sealed class Env
 {
     public readonly Env? Up;
-    public readonly Value?[] Slots;
-    public Env(Env? up, int size) { Up = up; Slots = size == 0 ? Array.Empty<Value?>() : new Value?[size]; }
-    public Env(Env? up, Value?[] slots) { Up = up; Slots = slots; }
+    public Value? S0, S1;
+    private readonly Value?[]? _more;
+
+    public Env(Env? up, int size)
+    {
+        Up = up;
+        if (size > 2) _more = new Value?[size - 2];
+    }
+
+    public Value? Get(int i) => i switch { 0 => S0, 1 => S1, _ => _more![i - 2] };
+
+    public void Set(int i, Value v)
+    {
+        switch (i)
+        {
+            case 0: S0 = v; break;
+            case 1: S1 = v; break;
+            default: _more![i - 2] = v; break;
+        }
+    }
 }

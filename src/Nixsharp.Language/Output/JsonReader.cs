@@ -21,7 +21,9 @@ public sealed class JsonReader
     private int _i;            // next char to read
     private int _line = 1, _col; // position as the library counts it
     private int _prevCol;
-    private readonly StringBuilder _tokenString = new();
+    // PERF: the text read since the last token reset is only needed for error messages, so it
+    // is kept as a start index into the input rather than copied character by character.
+    private int _tokenStart;
     private string _errorMessage = "";
     private Tok _tok;
     private string _strValue = "";
@@ -48,7 +50,6 @@ public sealed class JsonReader
         _col++;
         if (_unget) { _unget = false; }
         else _current = _i < _s.Length ? _s[_i++] : Eof;
-        if (_current != Eof) _tokenString.Append((char)_current);
         if (_current == '\n') { _line++; _prevCol = _col; _col = 0; }
         return _current;
     }
@@ -58,13 +59,18 @@ public sealed class JsonReader
         _unget = true;
         if (_col == 0 && _line > 1) { _line--; _col = _prevCol; }
         _col--;
-        if (_current != Eof && _tokenString.Length > 0) _tokenString.Length--;
     }
 
-    private void Reset()
+    /// <summary>Starts the token text at the current character.</summary>
+    private void Reset() => _tokenStart = _current == Eof ? _i : _i - 1;
+
+    private string TokenString
     {
-        _tokenString.Clear();
-        if (_current != Eof) _tokenString.Append((char)_current);
+        get
+        {
+            int end = _unget && _current != Eof ? _i - 1 : _i;
+            return end > _tokenStart ? _s.Substring(_tokenStart, end - _tokenStart) : "";
+        }
     }
 
     private void Next()
@@ -308,7 +314,7 @@ public sealed class JsonReader
         var sb = new StringBuilder();
         sb.Append("[json.exception.parse_error.101] parse error at line ").Append(_line)
           .Append(", column ").Append(_col).Append(": syntax error while parsing ").Append(context).Append(" - ");
-        if (_tok == Tok.Error) sb.Append(_errorMessage).Append("; last read: '").Append(_tokenString).Append('\'');
+        if (_tok == Tok.Error) sb.Append(_errorMessage).Append("; last read: '").Append(TokenString).Append('\'');
         else sb.Append("unexpected ").Append(TokName(_tok));
         if (expectedText is not null) sb.Append("; expected ").Append(expectedText);
         else if (expected is { } e) sb.Append("; expected ").Append(TokName(e));

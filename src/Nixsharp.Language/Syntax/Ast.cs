@@ -158,7 +158,7 @@ public sealed class VarExpr : Expr
     {
         var e = env;
         for (int i = _level; i > 0; i--) e = e.Up!;
-        return e.Slots[_slot];
+        return e.Get(_slot);
     }
 
     public override Value Eval(EvalState state, Env env)
@@ -193,7 +193,7 @@ public sealed class VarExpr : Expr
         foreach (var level in levels)
         {
             for (; at < level; at++) e = e.Up!;
-            var holder = e.Slots[0]!;
+            var holder = e.S0!;
             // Nix evaluates the `with` set without a position of its own.
             var attrs = state.ForceAttrs(holder, default);
             var v = attrs.Get(Name);
@@ -405,8 +405,7 @@ public sealed class AttrsExpr : Expr
         Env dynEnv = env;
         if (Recursive)
         {
-            var slots = new Value?[n];
-            var env2 = new Env(env, slots);
+            var env2 = new Env(env, n);
             dynEnv = env2;
             for (int i = 0; i < n; i++)
             {
@@ -414,7 +413,7 @@ public sealed class AttrsExpr : Expr
                 Value v = _overridesIndex >= 0 && !d.Inherited
                     ? new ExprThunk(d.Value, env2)
                     : d.Value.MaybeThunk(state, d.Inherited ? env : env2);
-                slots[i] = v;
+                env2.Set(i, v);
                 values[i] = v;
             }
             if (_overridesIndex >= 0)
@@ -440,7 +439,7 @@ public sealed class AttrsExpr : Expr
         for (int i = 0; i < ov.Count; i++)
         {
             int j = Array.IndexOf(names, ov.Names[i]);
-            if (j >= 0) { env2.Slots[j] = ov.Values[i]; values[j] = ov.Values[i]; }
+            if (j >= 0) { env2.Set(j, ov.Values[i]); values[j] = ov.Values[i]; }
             else { b.Add(ov.Names[i], ov.Values[i], ov.PosOf(i)); }
             overridden.Add(ov.Names[i]);
         }
@@ -523,10 +522,9 @@ public sealed class LetExpr : Expr
     public override Value Eval(EvalState state, Env env)
     {
         var defs = Attrs.SortedDefs;
-        var slots = new Value?[defs.Length];
-        var env2 = new Env(env, slots);
+        var env2 = new Env(env, defs.Length);
         for (int i = 0; i < defs.Length; i++)
-            slots[i] = defs[i].Value.MaybeThunk(state, defs[i].Inherited ? env : env2);
+            env2.Set(i, defs[i].Value.MaybeThunk(state, defs[i].Inherited ? env : env2));
         return Body.Eval(state, env2);
     }
 
@@ -694,6 +692,8 @@ public sealed class CallExpr : Expr
         var f = Fn.Eval(state, env);
         var args = Args;
         if (args.Count == 1) return state.CallFunction(f, args[0].MaybeThunk(state, env), Pos);
+        if (f is PrimOpValue { Fn2: { } fn2 } && args.Count == 2)
+            return fn2(state, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
         if (f is PrimOpValue op && op.Arity == args.Count)
         {
             var vs = new Value[args.Count];
@@ -735,7 +735,7 @@ public sealed class WithExpr : Expr
     public override Value Eval(EvalState state, Env env)
     {
         // The set is evaluated only when a variable lookup reaches it.
-        var env2 = new Env(env, new Value?[] { Attrs.MaybeThunk(state, env) });
+        var env2 = new Env(env, 1) { S0 = Attrs.MaybeThunk(state, env) };
         return Body.Eval(state, env2);
     }
 
