@@ -39,7 +39,8 @@ internal static class ListBuiltins
         r.Add("__elem", 2, (st, a, pos) =>
         {
             var l = st.ForceList(a[1], pos);
-            foreach (var item in l.Items) if (st.EqValues(a[0], item)) return BoolValue.True;
+            var needle = st.Force(a[0], pos);
+            foreach (var item in l.Items) if (st.EqValues(needle, item)) return BoolValue.True;
             return BoolValue.False;
         });
         r.Add("__concatLists", 1, (st, a, pos) => Concat(st, st.ForceList(a[0], pos).Items, pos));

@@ -471,8 +471,11 @@ public sealed partial class EvalState
 
     public bool EqValues(Value a, Value b)
     {
-        a = Force(a);
-        b = Force(b);
+        if (a.IsThunk) a = Force(a);
+        if (b.IsThunk) b = Force(b);
+        // PERF: integers and strings are most of what `elem` and `==` compare.
+        if (a is IntValue fi && b is IntValue fj) return fi.V == fj.V;
+        if (a is StringValue fs && b is StringValue ft) return string.Equals(fs.S, ft.S, StringComparison.Ordinal);
         switch (a)
         {
             case IntValue ia:
@@ -536,8 +539,9 @@ public sealed partial class EvalState
     /// <summary>builtins.lessThan and sort's default order.</summary>
     public bool LessThan(Value a, Value b, Pos pos)
     {
-        a = Force(a, pos);
-        b = Force(b, pos);
+        if (a.IsThunk) a = Force(a, pos);
+        if (b.IsThunk) b = Force(b, pos);
+        if (a is IntValue fi && b is IntValue fj) return fi.V < fj.V;
         if (a is FloatValue fa0 && b is IntValue ib0) return fa0.V < ib0.V;
         if (a is IntValue ia0 && b is FloatValue fb0) return ia0.V < fb0.V;
         switch (a)
