@@ -665,9 +665,299 @@ public class TomlParserTests
             "[error] toml::insert_value: value (\"a\") already exists.\n" +
             " --> fromTOML\n" +
             "   |\n" +
+            " 1 | a = 1\n" +
+            "   |     ^--- value already exists here\n" +
+            " ...\n" +
             " 2 | a = 2\n" +
             "   |     ^--- value defined twice",
             e.Message);
+    }
+
+    // Clashes name the earlier definition too, underlining what toml11 attaches to it: the value
+    // of a key/value pair, the whole [header], or the key or header that implied a table.
+    // Expected texts are nix-instantiate 2.8.0's output for builtins.fromTOML (its 7-space
+    // continuation indent removed; Nix also drops carriage returns when printing).
+    [Theory]
+    [InlineData("a = {x = 1, x = 2}",
+        "[error] toml::insert_value: value (\"x\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = {x = 1, x = 2}\n" +
+        "   |          ^--- value already exists here\n" +
+        " ...\n" +
+        " 1 | a = {x = 1, x = 2}\n" +
+        "   |                 ^--- value defined twice")]
+    [InlineData("a = \"hello\"\na = 1",
+        "[error] toml::insert_value: value (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = \"hello\"\n" +
+        "   |     ~~~~~~~ value already exists here\n" +
+        " ...\n" +
+        " 2 | a = 1\n" +
+        "   |     ^--- value defined twice")]
+    [InlineData("a = [\n1,\n2\n]\na = 3",
+        "[error] toml::insert_value: value (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = [\n" +
+        "   |     ~~~~~ value already exists here\n" +
+        " ...\n" +
+        " 5 | a = 3\n" +
+        "   |     ^--- value defined twice")]
+    [InlineData("a.b.c = 1\na.b = 2",
+        "[error] toml::insert_value: value (\"a.b\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a.b.c = 1\n" +
+        "   | ~~~~~ value already exists here\n" +
+        " ...\n" +
+        " 2 | a.b = 2\n" +
+        "   |       ^--- value defined twice")]
+    [InlineData("[a]\nx = 1\n[a]\ny = 2\n",
+        "[error] toml::insert_value: table (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | [a]\n" +
+        "   | ~~~ table already exists here\n" +
+        " ...\n" +
+        " 3 | [a]\n" +
+        "   | ~~~ table defined twice")]
+    [InlineData("[ a . b ]\n[ a . b ]",
+        "[error] toml::insert_value: table (\"a.b\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | [ a . b ]\n" +
+        "   | ~~~~~~~~~ table already exists here\n" +
+        " ...\n" +
+        " 2 | [ a . b ]\n" +
+        "   | ~~~~~~~~~ table defined twice")]
+    [InlineData("[a.\"b\"]\n[a.b]",
+        "[error] toml::insert_value: table (\"a.b\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | [a.\"b\"]\n" +
+        "   | ~~~~~~~ table already exists here\n" +
+        " ...\n" +
+        " 2 | [a.b]\n" +
+        "   | ~~~~~ table defined twice")]
+    [InlineData("[a.b]\n[a]\n[a]",
+        "[error] toml::insert_value: table (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 2 | [a]\n" +
+        "   | ~~~ table already exists here\n" +
+        " ...\n" +
+        " 3 | [a]\n" +
+        "   | ~~~ table defined twice")]
+    [InlineData("a.b = 1\n[a]\nc = 1\n[a]",
+        "[error] toml::insert_value: table (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 2 | [a]\n" +
+        "   | ~~~ table already exists here\n" +
+        " ...\n" +
+        " 4 | [a]\n" +
+        "   | ~~~ table defined twice")]
+    [InlineData("[[a.b]]\nx = 1\n[a]",
+        "[error] toml::insert_value: table (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | [[a.b]]\n" +
+        "   | ~~~~~~~ table already exists here\n" +
+        " ...\n" +
+        " 3 | [a]\n" +
+        "   | ~~~ table defined twice")]
+    [InlineData("a = {x = 1}\n[a]",
+        "[error] toml::insert_value: table (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = {x = 1}\n" +
+        "   |     ~~~~~~~ table already exists here\n" +
+        " ...\n" +
+        " 2 | [a]\n" +
+        "   | ~~~ table defined twice")]
+    [InlineData("a.b = 1\na = {c = 1}",
+        "[error] toml::insert_value: table (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a.b = 1\n" +
+        "   | ~~~ table already exists here\n" +
+        " ...\n" +
+        " 2 | a = {c = 1}\n" +
+        "   |     ~~~~~~~ table defined twice")]
+    [InlineData("[a.b]\nc = 1\n[a]\nb = 2",
+        "[error] toml::insert_value: value (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | [a.b]\n" +
+        "   | ~~~~~ already exists here\n" +
+        " ...\n" +
+        " 3 | [a]\n" +
+        "   | ~~~ this defined twice")]
+    [InlineData("[a.b]\n[a.c]\n[a]\nb = 1\nc = 2",
+        "[error] toml::insert_value: value (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 2 | [a.c]\n" +
+        "   | ~~~~~ already exists here\n" +
+        " ...\n" +
+        " 3 | [a]\n" +
+        "   | ~~~ this defined twice")]
+    [InlineData("[a]\nb.c.d = 1\n[a.b]\nc.e = 1",
+        "[error] toml::insert_value: value (\"a.b\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 2 | b.c.d = 1\n" +
+        "   | ~~~~~ already exists here\n" +
+        " ...\n" +
+        " 3 | [a.b]\n" +
+        "   | ~~~~~ this defined twice")]
+    [InlineData("[a]\nx = 1\n[[a]]",
+        "[error] toml::insert_value: array of table (\"a\") cannot be defined\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | [a]\n" +
+        "   | ~~~ table already defined\n" +
+        " ...\n" +
+        " 3 | [[a]]\n" +
+        "   | ~~~~~ this conflicts with the previous table")]
+    [InlineData("[a]\nb = 1\n[[a.b]]",
+        "[error] toml::insert_value: array of table (\"a.b\") collides with existing value\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 2 | b = 1\n" +
+        "   |     ^--- this integer value already exists\n" +
+        " ...\n" +
+        " 3 | [[a.b]]\n" +
+        "   | ~~~~~~~ while inserting this array-of-tables")]
+    [InlineData("a = []\n[[a]]",
+        "[error] toml::insert_value: array of table (\"a\") collides with existing value\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = []\n" +
+        "   |     ~~ this array value already exists\n" +
+        " ...\n" +
+        " 2 | [[a]]\n" +
+        "   | ~~~~~ while inserting this array-of-tables")]
+    [InlineData("a = [{b = 1}]\n[[a]]",
+        "[error] toml::insert_value: array of table (\"a\") collides with existing array-of-tables\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = [{b = 1}]\n" +
+        "   |     ~~~~~~~~~ this array value has static size\n" +
+        " ...\n" +
+        " 2 | [[a]]\n" +
+        "   | ~~~~~ appending it to the statically sized array")]
+    [InlineData("[[a]]\nx = 1\n[a]",
+        "[error] toml::insert_value: array of tables (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | [[a]]\n" +
+        "   | ~~~~~ array of tables defined here\n" +
+        " ...\n" +
+        " 3 | [a]\n" +
+        "   | ~~~ table conflicts with the previous array of table")]
+    [InlineData("a = [{}]\n[a]",
+        "[error] toml::insert_value: array of tables (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = [{}]\n" +
+        "   |     ~~~~ array of tables defined here\n" +
+        " ...\n" +
+        " 2 | [a]\n" +
+        "   | ~~~ table conflicts with the previous array of table")]
+    [InlineData("a = {x = 1}\na.y = 2",
+        "[error] toml::insert_value: inserting to an inline table (a) but inline tables are immutable\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = {x = 1}\n" +
+        "   |     ~~~~~~~ inline tables are immutable\n" +
+        " ...\n" +
+        " 2 | a.y = 2\n" +
+        "   |       ^--- inserting this")]
+    [InlineData("[a]\nb = {c = 1}\n[a.b.d]",
+        "[error] toml::insert_value: inserting to an inline table (a.b) but inline tables are immutable\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 2 | b = {c = 1}\n" +
+        "   |     ~~~~~~~ inline tables are immutable\n" +
+        " ...\n" +
+        " 3 | [a.b.d]\n" +
+        "   | ~~~~~~~ inserting this")]
+    [InlineData("x = 1\n[x.y]",
+        "[error] toml::insert_value: target (x) is neither table nor an array of tables\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | x = 1\n" +
+        "   |     ^--- actual type is integer\n" +
+        " ...\n" +
+        " 2 | [x.y]\n" +
+        "   | ~~~~~ inserting this")]
+    [InlineData("a = [1, 2.5]\n[a.b]",
+        "[error] toml::insert_value: target (a) is neither table nor an array of tables\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = [1, 2.5]\n" +
+        "   |         ~~~ actual type is floating\n" +
+        " ...\n" +
+        " 2 | [a.b]\n" +
+        "   | ~~~~~ inserting this")]
+    [InlineData("a = 1979-05-27\na.b = 1",
+        "[error] toml::insert_value: target (a) is neither table nor an array of tables\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = 1979-05-27\n" +
+        "   |     ~~~~~~~~~~ actual type is local_date\n" +
+        " ...\n" +
+        " 2 | a.b = 1\n" +
+        "   |       ^--- inserting this")]
+    [InlineData("\n\n\n\n\n\n\n\na = 1\na = 2",
+        "[error] toml::insert_value: value (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "    |\n" +
+        "  9 | a = 1\n" +
+        "    |     ^--- value already exists here\n" +
+        " ...\n" +
+        " 10 | a = 2\n" +
+        "    |     ^--- value defined twice")]
+    [InlineData("a = [\r\n1\r\n]\r\na = 2",
+        "[error] toml::insert_value: value (\"a\") already exists.\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 1 | a = [\n" +
+        "   |     ~~~~~~ value already exists here\n" +
+        " ...\n" +
+        " 4 | a = 2\n" +
+        "   |     ^--- value defined twice")]
+    [InlineData("[a]\n[a]\nx = = 1",
+        "[error] bad format: unknown value appeared\n" +
+        " --> fromTOML\n" +
+        "   |\n" +
+        " 3 | x = = 1\n" +
+        "   |     ^--- here")]
+    public void ClashesAreReportedAtBothDefinitions(string document, string expected)
+    {
+        Assert.Equal(expected, Fails(document).Message);
+    }
+
+    [Fact]
+    public void ClashReportsGiveTheLineAndColumnOfTheSecondDefinition()
+    {
+        var e = Fails("[a]\nx = 1\n\n  [a]");
+        Assert.Equal("toml::insert_value: table (\"a\") already exists.", e.Reason);
+        Assert.Equal(4, e.Line);
+        Assert.Equal(3, e.Column);
+    }
+
+    [Fact]
+    public void AHeaderMayFillInAnImpliedTableOnlyOnce()
+    {
+        // The table's location moves to the header that defined it, so the next clash names that header.
+        var e = Fails("[a.b]\n[a]\n[a]");
+        Assert.Contains(" 2 | [a]\n   | ~~~ table already exists here\n", e.Message);
+        var a = Table(P("[a]\nb.c = 1\n[a.b]\nd = 2")["a"]);
+        Assert.Equal(new[] { "c", "d" }, Table(a["b"]).Entries.Select(x => x.Key));
     }
 
     [Fact]

@@ -13,12 +13,12 @@ public sealed class TomlTable
     // Small tables (the common case) are searched linearly; an index is built once they grow.
     private const int IndexThreshold = 8;
     private readonly List<KeyValuePair<string, object>> entries = new();
+    // Where each entry was defined, for toml11-style "already exists here" reports.
+    private readonly List<TomlRegion> regions = new();
     private Dictionary<string, int>? index;
 
-    internal TomlTable(TableKind kind, int section)
+    internal TomlTable()
     {
-        Kind = kind;
-        Section = section;
     }
 
     public IReadOnlyList<KeyValuePair<string, object>> Entries => entries;
@@ -35,13 +35,11 @@ public sealed class TomlTable
         return i >= 0;
     }
 
-    /// <summary>How the table came to exist; decides which later definitions may extend it.</summary>
-    internal TableKind Kind { get; set; }
-
-    /// <summary>For dotted-key tables: the document section (header block) that created them.</summary>
-    internal int Section { get; }
-
     internal object ValueAt(int i) => entries[i].Value;
+
+    internal TomlRegion RegionAt(int i) => regions[i];
+
+    internal void SetRegion(int i, TomlRegion region) => regions[i] = region;
 
     internal int IndexOf(string key)
     {
@@ -51,9 +49,10 @@ public sealed class TomlTable
         return -1;
     }
 
-    internal void Add(string key, object value)
+    internal void Add(string key, object value, TomlRegion region)
     {
         entries.Add(new KeyValuePair<string, object>(key, value));
+        regions.Add(region);
         if (index != null)
         {
             index[key] = entries.Count - 1;
@@ -66,21 +65,13 @@ public sealed class TomlTable
     }
 }
 
-internal enum TableKind
-{
-    /// <summary>Defined by a [header] (or the root): a second [header] for it is an error.</summary>
-    Header,
-    /// <summary>Created as a parent by a [a.b] header; may be defined by its own [header] once.</summary>
-    Implicit,
-    /// <summary>Created as a parent by a [[a.b]] header; toml11 treats it as already defined.</summary>
-    ImplicitByArray,
-    /// <summary>Created by a dotted key (a.b = 1); extensible by dotted keys of the same section.</summary>
-    Dotted,
-    /// <summary>An inline table { ... }: immutable once written.</summary>
-    Inline,
-    /// <summary>An element created by a [[array]] header.</summary>
-    ArrayElement,
-}
+/// <summary>
+/// The source text toml11 attaches to a value (byte offsets, end exclusive): the literal for
+/// key/value pairs, the whole <c>[header]</c> for tables it defines, the key for tables implied
+/// by a dotted key or a deeper header. Errors underline it, and toml11 also re-reads it to decide
+/// whether a header may define an existing table, so the rules below depend on it too.
+/// </summary>
+internal readonly record struct TomlRegion(int Start, int End);
 
 public enum TomlDateTimeKind
 {
@@ -111,7 +102,7 @@ public sealed class TomlException : Exception
     /// <summary>The one-line description, without the source excerpt.</summary>
     public string Reason { get; }
 
-    /// <summary>1-based line of the offending text (0 when unknown).</summary>
+    /// <summary>1-based line of the offending text (0 when unknown); for a clash, of the second definition.</summary>
     public int Line { get; }
 
     /// <summary>1-based byte column of the offending text (0 when unknown).</summary>
@@ -159,48 +150,60 @@ public static class TomlParser
     {
         private readonly string s;
         private int pos;
-        // Each [header] starts a new section; dotted keys may only reopen tables of their own section.
-        private int section;
-        private int nextSection = 1;
         // Key components of the key/value pairs being parsed; nested inline tables push above and pop.
         private readonly List<string> keys = new();
-        private readonly List<int> keyPositions = new();
         private StringBuilder? builder;
 
         public Reader(string document) { s = document; }
 
+        // As in toml11, a header's body is parsed into a table of its own, which is placed in the
+        // document only once the next header line (or the end) has been read. So an error in the
+        // body or in the next header line wins over a clash of the header itself, and dotted keys
+        // can only build on tables made in their own section.
         public TomlTable ParseDocument()
         {
-            var root = new TomlTable(TableKind.Header, 0);
-            var current = root;
+            var root = new TomlTable();
             // toml11 skips a UTF-8 byte order mark.
             if (s.StartsWith("\u00EF\u00BB\u00BF", StringComparison.Ordinal)) pos = 3;
-            while (true)
+            ParseBody(root);
+            Header? pending = null;
+            var pendingBody = root;
+            while (pos < s.Length)
             {
-                SkipSpaces();
-                if (pos >= s.Length) return root;
-                char c = s[pos];
-                if (c == '\n' || c == '\r' || c == '#')
-                {
-                    EndOfLine("toml::parse_table: invalid line format");
-                    continue;
-                }
-                if (c == '[')
-                {
-                    current = ParseHeader(root);
-                    EndOfLine("toml::parse_table_key: newline required after [table.key]");
-                }
-                else
-                {
-                    ParseKeyValue(current);
-                    EndOfLine("toml::parse_table: invalid line format");
-                }
+                var header = ParseHeader();
+                EndOfLine("toml::parse_table_key: newline required after [table.key]");
+                if (pending != null) InsertSection(root, pending, pendingBody);
+                pending = header;
+                pendingBody = new TomlTable();
+                ParseBody(pendingBody);
             }
+            if (pending != null) InsertSection(root, pending, pendingBody);
+            return root;
         }
 
         // ---------------------------------------------------------------- structure
 
-        private TomlTable ParseHeader(TomlTable root)
+        /// <summary>A parsed [header] or [[header]] line.</summary>
+        private sealed record Header(string[] Path, TomlRegion Region, bool ArrayOfTables);
+
+        /// <summary>Key/value lines up to the next header or the end of the document.</summary>
+        private void ParseBody(TomlTable table)
+        {
+            while (true)
+            {
+                SkipSpaces();
+                if (pos >= s.Length || s[pos] == '[') return;
+                if (s[pos] is '\n' or '\r' or '#')
+                {
+                    EndOfLine("toml::parse_table: invalid line format");
+                    continue;
+                }
+                ParseKeyValue(table);
+                EndOfLine("toml::parse_table: invalid line format");
+            }
+        }
+
+        private Header ParseHeader()
         {
             int start = pos;
             bool arrayOfTables = pos + 1 < s.Length && s[pos + 1] == '[';
@@ -213,108 +216,162 @@ public static class TomlParser
                 throw Error(pos, arrayOfTables ? "toml::parse_array_table_key: missing `]]`" : "toml::parse_table_key: missing `]`",
                     "expected `" + (arrayOfTables ? "]]" : "]") + "`");
             pos += arrayOfTables ? 2 : 1;
-            var table = DefineHeader(root, keyStart, start, arrayOfTables);
+            var path = keys.GetRange(keyStart, keys.Count - keyStart).ToArray();
             PopKeys(keyStart);
-            section = nextSection++;
-            return table;
+            return new Header(path, new TomlRegion(start, pos), arrayOfTables);
         }
 
-        private TomlTable DefineHeader(TomlTable root, int keyStart, int headerPos, bool arrayOfTables)
+        // A header's table (and the tables it implies) are located at the whole header text.
+        private void InsertSection(TomlTable root, Header header, TomlTable body) =>
+            Insert(root, header.Path, 0, header.Region, body, header.Region, header.ArrayOfTables);
+
+        /// <summary>
+        /// Places a value, or a header's body, at path[first..] below <paramref name="root"/>, with
+        /// toml11's rules and its two-location reports (earlier definition, then this one).
+        /// </summary>
+        private void Insert(TomlTable root, IReadOnlyList<string> path, int first, TomlRegion keyRegion,
+            object value, TomlRegion valueRegion, bool arrayOfTables)
         {
             var t = root;
-            int last = keys.Count - 1;
-            for (int i = keyStart; i < last; i++)
+            int last = path.Count - 1;
+            for (int i = first; i < last; i++)
             {
-                int idx = t.IndexOf(keys[i]);
+                int idx = t.IndexOf(path[i]);
                 if (idx < 0)
                 {
-                    var created = new TomlTable(arrayOfTables ? TableKind.ImplicitByArray : TableKind.Implicit, 0);
-                    t.Add(keys[i], created);
+                    // An implied table is located at the key (or header) that implied it.
+                    var created = new TomlTable();
+                    t.Add(path[i], created, keyRegion);
                     t = created;
                     continue;
                 }
-                t = Descend(t.ValueAt(idx), keyStart, i, headerPos, viaDottedKey: false);
+                object existing = t.ValueAt(idx);
+                var existingRegion = t.RegionAt(idx);
+                if (existing is TomlTable table)
+                {
+                    if (s[existingRegion.Start] == '{')
+                        throw Error($"toml::insert_value: inserting to an inline table ({KeyPath(path, first, i)}) but inline tables are immutable",
+                            existingRegion, "inline tables are immutable", valueRegion, "inserting this");
+                    t = table;
+                    continue;
+                }
+                // toml11 reaches through any array whose last element is a table, even a static
+                // array of inline tables, and then lets that element be extended.
+                if (existing is List<object> list)
+                {
+                    // toml11 reads before the start of an empty array here (Nix 2.8 crashes).
+                    if (list.Count == 0)
+                        throw Error(valueRegion.Start, $"toml::insert_value: target ({KeyPath(path, first, i)}) is an empty array", "inserting this");
+                    if (list[^1] is TomlTable element)
+                    {
+                        t = element;
+                        continue;
+                    }
+                    // Only literal arrays hold non-tables; the report points at their last element.
+                    existing = list[^1];
+                    existingRegion = ((ValueArray)list).Regions[^1];
+                }
+                throw Error($"toml::insert_value: target ({KeyPath(path, first, i)}) is neither table nor an array of tables",
+                    existingRegion, "actual type is " + TypeName(existing), valueRegion, "inserting this");
             }
 
-            string key = keys[last];
+            string key = path[last];
             int found = t.IndexOf(key);
             if (found < 0)
             {
-                if (!arrayOfTables)
-                {
-                    var table = new TomlTable(TableKind.Header, 0);
-                    t.Add(key, table);
-                    return table;
-                }
-                var element = new TomlTable(TableKind.ArrayElement, 0);
-                t.Add(key, new TableArray { element });
-                return element;
+                if (arrayOfTables) t.Add(key, new TableArray { value }, keyRegion);
+                else t.Add(key, value, valueRegion);
+                return;
             }
 
-            object existing = t.ValueAt(found);
-            string path = KeyPath(keyStart, last);
-            if (!arrayOfTables)
+            object current = t.ValueAt(found);
+            var currentRegion = t.RegionAt(found);
+            string quoted = "(\"" + KeyPath(path, first, last) + "\")";
+            if (arrayOfTables)
             {
-                // Tables only implied so far (by [a.b] or by dotted keys) may be defined once;
-                // toml11 also lets a header define a table first made by dotted keys.
-                if (existing is TomlTable table && table.Kind is TableKind.Implicit or TableKind.Dotted)
-                {
-                    table.Kind = TableKind.Header;
-                    return table;
-                }
-                if (existing is TomlTable)
-                    throw Error(headerPos, $"toml::insert_value: table (\"{path}\") already exists.", "table defined twice");
-                if (existing is List<object> list && (list is TableArray || (list.Count > 0 && list[^1] is TomlTable)))
-                    throw Error(headerPos, $"toml::insert_value: array of tables (\"{path}\") already exists.",
-                        "table conflicts with the previous array of table");
-                throw Error(headerPos, $"toml::insert_value: value (\"{path}\") already exists.", "value defined twice");
+                if (current is TomlTable)
+                    throw Error($"toml::insert_value: array of table {quoted} cannot be defined",
+                        currentRegion, "table already defined", valueRegion, "this conflicts with the previous table");
+                if (current is not List<object> array || array.Count == 0 || array[0] is not TomlTable)
+                    throw Error($"toml::insert_value: array of table {quoted} collides with existing value",
+                        currentRegion, "this " + TypeName(current) + " value already exists", valueRegion, "while inserting this array-of-tables");
+                if (array is not TableArray)
+                    throw Error($"toml::insert_value: array of table {quoted} collides with existing array-of-tables",
+                        currentRegion, "this array value has static size", valueRegion, "appending it to the statically sized array");
+                array.Add(value);
+                return;
             }
 
-            if (existing is TableArray array)
+            if (current is TomlTable existingTable && value is TomlTable defined)
             {
-                var element = new TomlTable(TableKind.ArrayElement, 0);
-                array.Add(element);
-                return element;
+                if (!MayDefine(currentRegion, valueRegion, path, first, last))
+                    throw Error($"toml::insert_value: table {quoted} already exists.",
+                        currentRegion, "table already exists here", valueRegion, "table defined twice");
+                // The header fills in a table only implied so far; it may add entries, not replace them.
+                // toml11 looks for a clash in the order of its hash map, which for a body of up to two
+                // entries (libstdc++ puts new nodes first) is the reverse of the source order; beyond
+                // that it depends on the hashes, so with several clashes it may name another one first.
+                for (int i = defined.Count - 1; i >= 0; i--)
+                {
+                    int clash = existingTable.IndexOf(defined.Entries[i].Key);
+                    if (clash >= 0)
+                        throw Error($"toml::insert_value: value {quoted} already exists.",
+                            existingTable.RegionAt(clash), "already exists here", valueRegion, "this defined twice");
+                }
+                for (int i = 0; i < defined.Count; i++)
+                    existingTable.Add(defined.Entries[i].Key, defined.Entries[i].Value, defined.RegionAt(i));
+                // From now on the table counts as defined by this header.
+                t.SetRegion(found, keyRegion);
+                return;
             }
-            if (existing is List<object>)
-                throw Error(headerPos, $"toml::insert_value: array of table (\"{path}\") collides with existing array value",
-                    "appending it to the statically sized array");
-            if (existing is TomlTable)
-                throw Error(headerPos, $"toml::insert_value: array of table (\"{path}\") cannot be defined",
-                    "this conflicts with the previous table");
-            throw Error(headerPos, $"toml::insert_value: value (\"{path}\") already exists.", "value defined twice");
+            if (value is TomlTable && current is List<object> { Count: > 0 } tables && tables[0] is TomlTable)
+                throw Error($"toml::insert_value: array of tables {quoted} already exists.",
+                    currentRegion, "array of tables defined here", valueRegion, "table conflicts with the previous array of table");
+            throw Error($"toml::insert_value: value {quoted} already exists.",
+                currentRegion, "value already exists here", valueRegion, "value defined twice");
         }
 
-        /// <summary>Steps into an existing value on the way to a deeper key.</summary>
-        private TomlTable Descend(object existing, int keyStart, int i, int errorPos, bool viaDottedKey)
+        /// <summary>
+        /// Whether a [header] may define a table that already exists. toml11 decides by re-reading
+        /// the text the existing table is located at: a header naming the same path, an inline
+        /// table or a [[header]] mean no; a deeper header or a dotted key only implied it, so yes
+        /// (unless the dotted key is just this last key). An inline table never merges.
+        /// </summary>
+        private bool MayDefine(TomlRegion existing, TomlRegion inserting, IReadOnlyList<string> path, int first, int last)
         {
-            if (existing is TomlTable table)
-            {
-                if (table.Kind == TableKind.Inline)
-                    throw Error(errorPos, $"toml::insert_value: inserting to an inline table ({KeyPath(keyStart, i)}) but inline tables are immutable",
-                        "inserting this");
-                if (viaDottedKey && !(table.Kind == TableKind.Dotted && table.Section == section))
-                    throw Error(errorPos, $"toml::insert_value: table (\"{KeyPath(keyStart, i)}\") already exists; dotted keys cannot extend a table defined elsewhere",
-                        "value defined twice");
-                return table;
-            }
-            // toml11 reaches through any array whose last element is a table, even a static
-            // array of inline tables, and then lets that element be extended. Dotted keys may do
-            // so only for an array literal written in their own section.
-            if (existing is List<object> list && (!viaDottedKey || (list is ValueArray va && va.Section == section)))
-            {
-                if (list.Count > 0 && list[^1] is TomlTable element) return element;
-                if (list.Count == 0)
-                    throw Error(errorPos, $"toml::insert_value: target ({KeyPath(keyStart, i)}) is an empty array", "inserting this");
-            }
-            else if (existing is List<object>)
-            {
-                throw Error(errorPos, $"toml::insert_value: array (\"{KeyPath(keyStart, i)}\") already exists; dotted keys cannot extend an array defined elsewhere",
-                    "value defined twice");
-            }
-            throw Error(errorPos, $"toml::insert_value: target ({KeyPath(keyStart, i)}) is neither table nor an array of tables",
-                "inserting this");
+            if (s[inserting.Start] == '{') return false;
+            char c = s[existing.Start];
+            bool header = c == '[';
+            if (c == '{' || (header && s[existing.Start + 1] == '[')) return false;
+            int saved = pos;
+            int keyStart = keys.Count;
+            pos = existing.Start + (header ? 1 : 0);
+            SkipSpaces();
+            ParseKey();
+            pos = saved;
+            // A header names the whole path; a dotted key is compared with the last key alone.
+            int from = header ? first : last;
+            bool same = keys.Count - keyStart == last - from + 1;
+            for (int i = 0; same && i < keys.Count - keyStart; i++)
+                same = string.Equals(keys[keyStart + i], path[from + i], StringComparison.Ordinal);
+            PopKeys(keyStart);
+            return !same;
         }
+
+        /// <summary>toml11's type names, as its reports print them.</summary>
+        private static string TypeName(object value) => value switch
+        {
+            bool => "boolean",
+            long => "integer",
+            double => "floating",
+            string => "string",
+            TomlDateTime { Kind: TomlDateTimeKind.OffsetDateTime } => "offset_datetime",
+            TomlDateTime { Kind: TomlDateTimeKind.LocalDateTime } => "local_datetime",
+            TomlDateTime { Kind: TomlDateTimeKind.LocalDate } => "local_date",
+            TomlDateTime => "local_time",
+            List<object> => "array",
+            _ => "table",
+        };
 
         private void ParseKeyValue(TomlTable target)
         {
@@ -323,7 +380,8 @@ public static class TomlParser
                 throw Error(pos, "toml::parse_key_value_pair: empty key is not allowed.", "key expected before '='");
             if (StartsWithAt("\"\"\"") || StartsWithAt("'''"))
                 throw Error(pos, "toml::parse_key_value_pair: invalid format for key", "multi-line strings cannot be keys");
-            ParseKey();
+            int keyBegin = pos;
+            int keyEnd = ParseKey();
             SkipSpaces();
             if (!Peek('='))
                 throw Error(pos, "toml::parse_key_value_pair: missing key-value separator `=`", "should be `=`");
@@ -332,38 +390,24 @@ public static class TomlParser
             if (pos >= s.Length || s[pos] is '\n' or '\r' or '#')
                 throw Error(pos, "toml::parse_key_value_pair: missing value after key-value separator '='",
                     "expected value, but got nothing");
-            int valuePos = pos;
+            int valueStart = pos;
             object value = ParseValue();
-
-            var t = target;
-            int last = keys.Count - 1;
-            for (int i = keyStart; i < last; i++)
-            {
-                int idx = t.IndexOf(keys[i]);
-                if (idx < 0)
-                {
-                    var created = new TomlTable(TableKind.Dotted, section);
-                    t.Add(keys[i], created);
-                    t = created;
-                    continue;
-                }
-                t = Descend(t.ValueAt(idx), keyStart, i, keyPositions[i], viaDottedKey: true);
-            }
-            if (t.IndexOf(keys[last]) >= 0)
-                throw Error(valuePos, $"toml::insert_value: value (\"{KeyPath(keyStart, last)}\") already exists.", "value defined twice");
-            t.Add(keys[last], value);
+            Insert(target, keys, keyStart, new TomlRegion(keyBegin, keyEnd), value, new TomlRegion(valueStart, pos), arrayOfTables: false);
             PopKeys(keyStart);
         }
 
-        /// <summary>Appends the components of a (possibly dotted) key to <see cref="keys"/>.</summary>
-        private void ParseKey()
+        /// <summary>
+        /// Appends the components of a (possibly dotted) key to <see cref="keys"/>; returns where
+        /// the key text ends (blanks after it excluded).
+        /// </summary>
+        private int ParseKey()
         {
             while (true)
             {
-                keyPositions.Add(pos);
                 keys.Add(ParseSimpleKey());
+                int end = pos;
                 SkipSpaces();
-                if (!Peek('.')) return;
+                if (!Peek('.')) return end;
                 pos++;
                 SkipSpaces();
             }
@@ -392,19 +436,15 @@ public static class TomlParser
             return s.Substring(start, pos - start);
         }
 
-        private void PopKeys(int keyStart)
-        {
-            keys.RemoveRange(keyStart, keys.Count - keyStart);
-            keyPositions.RemoveRange(keyStart, keyPositions.Count - keyStart);
-        }
+        private void PopKeys(int keyStart) => keys.RemoveRange(keyStart, keys.Count - keyStart);
 
-        private string KeyPath(int keyStart, int lastIncluded)
+        private static string KeyPath(IReadOnlyList<string> path, int first, int lastIncluded)
         {
             var sb = new StringBuilder();
-            for (int i = keyStart; i <= lastIncluded; i++)
+            for (int i = first; i <= lastIncluded; i++)
             {
-                if (i > keyStart) sb.Append('.');
-                sb.Append(keys[i]);
+                if (i > first) sb.Append('.');
+                sb.Append(path[i]);
             }
             return sb.ToString();
         }
@@ -465,7 +505,7 @@ public static class TomlParser
         {
             int start = pos;
             pos++;
-            var list = new ValueArray(section);
+            var list = new ValueArray();
             while (true)
             {
                 SkipSpacesCommentsNewlines();
@@ -477,7 +517,9 @@ public static class TomlParser
                 }
                 if (s[pos] == ',')
                     throw Error(pos, "toml::parse_array: value having invalid format appeared in an array", "it is not a valid value.");
-                list.Add(ParseValue());
+                int elementStart = pos;
+                object element = ParseValue();
+                list.Add(element, new TomlRegion(elementStart, pos));
                 SkipSpacesCommentsNewlines();
                 if (Peek(','))
                 {
@@ -496,9 +538,7 @@ public static class TomlParser
         private TomlTable ParseInlineTable()
         {
             pos++;
-            // Dotted keys inside belong to the enclosing section: toml11 lets a later dotted key
-            // of that section extend them when it reaches the table through an array.
-            var table = new TomlTable(TableKind.Inline, section);
+            var table = new TomlTable();
             SkipSpaces();
             if (Peek('}'))
             {
@@ -1089,6 +1129,39 @@ public static class TomlParser
         private TomlException Error(int at, string reason, string note = "here")
         {
             at = Math.Clamp(at, 0, s.Length);
+            var (line, lineStart) = LineOf(at);
+            string number = line.ToString(CultureInfo.InvariantCulture);
+            var sb = new StringBuilder();
+            sb.Append("[error] ").Append(reason).Append('\n');
+            sb.Append(" --> fromTOML\n");
+            sb.Append(' ', number.Length + 1).Append(" |\n");
+            AppendLocation(sb, number.Length, at, 1, note);
+            return new TomlException(reason, line, at - lineStart + 1, sb.ToString());
+        }
+
+        /// <summary>
+        /// A clash, reported the toml11 way: where the thing was defined first, "...", then where
+        /// it is defined again (always both, even when on adjacent or the same line).
+        /// </summary>
+        private TomlException Error(string reason, TomlRegion first, string firstNote, TomlRegion second, string secondNote)
+        {
+            var (firstLine, _) = LineOf(first.Start);
+            var (line, lineStart) = LineOf(second.Start);
+            // Both line numbers are right-aligned to the wider one.
+            int width = Math.Max(firstLine, line).ToString(CultureInfo.InvariantCulture).Length;
+            var sb = new StringBuilder();
+            sb.Append("[error] ").Append(reason).Append('\n');
+            sb.Append(" --> fromTOML\n");
+            sb.Append(' ', width + 1).Append(" |\n");
+            AppendLocation(sb, width, first.Start, first.End - first.Start, firstNote);
+            sb.Append("\n ...\n");
+            AppendLocation(sb, width, second.Start, second.End - second.Start, secondNote);
+            return new TomlException(reason, line, second.Start - lineStart + 1, sb.ToString());
+        }
+
+        /// <summary>1-based line number and start offset of the line holding <paramref name="at"/>.</summary>
+        private (int Line, int Start) LineOf(int at)
+        {
             int line = 1, lineStart = 0;
             for (int i = 0; i < at; i++)
             {
@@ -1098,20 +1171,29 @@ public static class TomlParser
                     lineStart = i + 1;
                 }
             }
-            int lineEnd = s.IndexOf('\n', lineStart);
-            if (lineEnd < 0) lineEnd = s.Length;
-            if (lineEnd > lineStart && s[lineEnd - 1] == '\r') lineEnd--;
-            int column = at - lineStart + 1;
+            return (line, lineStart);
+        }
 
+        /// <summary>
+        /// One "N | line" plus marker row: "^---" under a one-character region, else one '~' per
+        /// character, but never more than the line is long (a region may run onto later lines,
+        /// of which only the first is shown).
+        /// </summary>
+        private void AppendLocation(StringBuilder sb, int width, int at, int size, string note)
+        {
+            var (line, lineStart) = LineOf(at);
+            int lineEnd = s.IndexOf('\n', at);
+            if (lineEnd < 0) lineEnd = s.Length;
             string number = line.ToString(CultureInfo.InvariantCulture);
-            string gutter = new(' ', number.Length + 2);
-            var sb = new StringBuilder();
-            sb.Append("[error] ").Append(reason).Append('\n');
-            sb.Append(" --> fromTOML\n");
-            sb.Append(gutter).Append("|\n");
-            sb.Append(' ').Append(number).Append(" | ").Append(s, lineStart, lineEnd - lineStart).Append('\n');
-            sb.Append(gutter).Append("| ").Append(' ', column - 1).Append("^--- ").Append(note);
-            return new TomlException(reason, line, column, sb.ToString());
+            sb.Append(' ').Append(' ', width - number.Length).Append(number).Append(" | ");
+            // Nix drops carriage returns when it prints the report; they still count in the columns.
+            for (int i = lineStart; i < lineEnd; i++)
+                if (s[i] != '\r') sb.Append(s[i]);
+            sb.Append('\n');
+            sb.Append(' ', width + 1).Append(" | ").Append(' ', at - lineStart);
+            if (size == 1) sb.Append("^---");
+            else sb.Append('~', Math.Min(size, lineEnd - lineStart));
+            sb.Append(' ').Append(note);
         }
     }
 
@@ -1120,9 +1202,15 @@ public static class TomlParser
     {
     }
 
-    /// <summary>An array literal, remembering the section it was written in (see Descend).</summary>
-    private sealed class ValueArray(int section) : List<object>
+    /// <summary>An array literal, with where each element was written (for "actual type is" reports).</summary>
+    private sealed class ValueArray : List<object>
     {
-        public int Section { get; } = section;
+        public List<TomlRegion> Regions { get; } = new();
+
+        public void Add(object element, TomlRegion region)
+        {
+            Add(element);
+            Regions.Add(region);
+        }
     }
 }
