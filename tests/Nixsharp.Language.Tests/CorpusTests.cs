@@ -84,6 +84,11 @@ public static class Corpus
 
     public static IEnumerable<object[]> KnownNames() => KnownDivergences.Keys.Select(n => new object[] { n });
 
+    /// <summary>Divergences that exist only because overflow is an error by default.</summary>
+    public static IEnumerable<object[]> OverflowNames() =>
+        KnownDivergences.Where(k => k.Value.StartsWith("intentional: integer overflow", StringComparison.Ordinal))
+            .Select(k => new object[] { k.Key });
+
     public static IEnumerable<object[]> AllNames() => Cases().Select(c => new object[] { c.Name });
     public static CorpusCase Get(string name) => Cases().First(c => c.Name == name);
 
@@ -122,6 +127,19 @@ public class CorpusTests
         Assert.True(c is not null, $"known-divergences.txt names '{name}', which is not a corpus case");
         var ex = Record.Exception(() => AssertMatches(c!));
         Assert.True(ex is not null, $"'{name}' now matches Nix 2.8: remove it from tests/corpus/known-divergences.txt");
+    }
+
+    [Theory]
+    [MemberData(nameof(Corpus.OverflowNames), MemberType = typeof(Corpus))]
+    public void OverflowCasesMatchNix28WithWrapping(string name)
+    {
+        var c = Corpus.Get(name);
+        AssertMatches(new CorpusCase
+        {
+            Name = c.Name, Dir = c.Dir, File = c.File, ExpectedStdout = c.ExpectedStdout,
+            ExpectedStderr = c.ExpectedStderr, ExpectFailure = c.ExpectFailure,
+            Args = ["--wrap-integer-overflow", .. c.Args],
+        });
     }
 
     private static void AssertMatches(CorpusCase c)

@@ -44,7 +44,7 @@ public sealed class EvalSession
         {
             Value v = isString
                 ? StringValue.Of(value)
-                : new ExprThunk(st.ParseString(value, Settings.WorkingDirectory), st.BaseEnv);
+                : Thunk.OfExpr(st.ParseString(value, Settings.WorkingDirectory), st.BaseEnv);
             b.Add(st.Symbols.Intern(name), v);
         }
         return b.Build();

@@ -111,7 +111,8 @@ internal static class AttrBuiltins
             {
                 var name = StringValue.Of(s.Names[i].Name);
                 var value = s.Values[i];
-                values[i] = new LazyThunk(state => state.CallFunction(f, new[] { name, value }, pos));
+                // Two applications, as Nix builds them: (f name) value.
+                values[i] = Thunk.OfApp(Thunk.OfApp(f, name), value);
             }
             // Nix's mapAttrs does not carry positions over to the result.
             return new AttrsValue(s.Names, values, null);
@@ -141,7 +142,7 @@ internal static class AttrBuiltins
             {
                 var nameV = StringValue.Of(name.Name);
                 var vals = B.List(groups[name]);
-                b.Add(name, new LazyThunk(state => state.CallFunction(f, new Value[] { nameV, vals }, pos)));
+                b.Add(name, Thunk.OfApp(Thunk.OfApp(f, nameV), vals));
             }
             return b.Build();
         });

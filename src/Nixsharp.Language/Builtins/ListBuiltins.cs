@@ -20,7 +20,7 @@ internal static class ListBuiltins
         {
             var l = st.ForceList(a[1], pos);
             var res = new Value[l.Count];
-            for (int i = 0; i < res.Length; i++) res[i] = new AppThunk(a[0], l.Items[i], default);
+            for (int i = 0; i < res.Length; i++) res[i] = Thunk.OfApp(a[0], l.Items[i]);
             return ListValue.Of(res);
         });
         r.Add("__filter", 2, (st, a, pos) =>
@@ -74,7 +74,7 @@ internal static class ListBuiltins
             if (n < 0) throw new EvalError($"cannot create list of size {n}", pos);
             var f = a[0];
             var res = new Value[n];
-            for (long i = 0; i < n; i++) res[i] = new AppThunk(f, IntValue.Of(i), default);
+            for (long i = 0; i < n; i++) res[i] = Thunk.OfApp(f, IntValue.Of(i));
             return ListValue.Of(res);
         });
         r.Add("__sort", 2, (st, a, pos) =>

@@ -99,7 +99,7 @@ internal static class StoreBuiltins
             return StringValue.Of(Hashing.Placeholder(output));
         });
         // `derivation` is written in Nix on top of derivationStrict, as in Nix itself.
-        r.Constant("derivation", new LazyThunk(st => st.EvalDerivationWrapper()));
+        r.Constant("derivation", Thunk.OfLazy(st => st.EvalDerivationWrapper()));
     }
 
     private static EvalError NotSupported(string name, Syntax.Pos pos) =>

@@ -49,32 +49,23 @@ public sealed partial class EvalState
             builtinsBuilder.Add(Symbols[shortName], value);
         }
         // `builtins` contains itself, like in Nix.
-        var holder = new BuiltinsHolder();
+        var holder = Thunk.Pending();
         var builtinsSym = Symbols["builtins"];
         builtinsBuilder.Add(builtinsSym, holder);
         names.Insert(0, builtinsSym);
         values.Insert(0, holder);
         BuiltinsSet = builtinsBuilder.Build();
-        holder.Set(BuiltinsSet);
+        holder.Resolve(BuiltinsSet);
 
         BaseScope = Scope.ForConstants(names, values);
         BaseEnv = new Env(null, values.Count);
         for (int i = 0; i < values.Count; i++) BaseEnv.Set(i, values[i]);
     }
 
-    /// <summary>A thunk already holding the builtins set (it must exist before the set does).</summary>
-    private sealed class BuiltinsHolder : Thunk
-    {
-        private AttrsValue? _set;
-        public void Set(AttrsValue s) { _set = s; _ = Force(null!, default); }
-        protected override Value Compute(EvalState state) => _set!;
-        protected override void Release() { }
-    }
-
     // ---------------------------------------------------------------- forcing
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Value Force(Value v, Pos pos = default) => v.IsThunk ? ForceThunk(Unsafe.As<Thunk>(v), pos) : v;
+    public Value Force(Value v, Pos pos = default) => v is Thunk t ? ForceThunk(t, pos) : v;
 
     private uint _stackCheckTick;
 

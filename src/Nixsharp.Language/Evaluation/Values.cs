@@ -7,10 +7,12 @@ using Nixsharp.Language.Syntax;
 
 public abstract class Value
 {
-    // PERF: `v is Thunk` on an abstract class is a runtime hierarchy walk; a field test is not.
-    public readonly bool IsThunk;
-    protected Value() { }
-    private protected Value(bool isThunk) { IsThunk = isThunk; }
+    /// <summary>PERF: Thunk is sealed, so this is a single method-table comparison.</summary>
+    public bool IsThunk
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => this is Thunk;
+    }
 
     /// <summary>Nix's name for the type, as used in type errors ("a set", "an integer").</summary>
     public abstract string TypeDescription { get; }
@@ -141,23 +143,35 @@ public sealed class PrimOpAppValue : Value
 }
 
 /// <summary>A delayed computation. Forcing replaces it by its result; re-entry is infinite recursion.</summary>
-public abstract class Thunk : Value
+/// <remarks>PERF: one sealed class for every kind of delayed work (an expression in an
+/// environment, a function application, a builtin's callback), so that "is this a thunk?" is a
+/// single type comparison and a thunk is one small object.</remarks>
+public sealed class Thunk : Value
 {
+    private enum Kind : byte { Expr, App, Lazy, Pending }
+
     private Value? _result;
+    private object? _a, _b;
+    private Kind _kind;
     private bool _running;
 
-    protected Thunk() : base(true) { }
+    private Thunk(Kind kind, object? a, object? b) { _kind = kind; _a = a; _b = b; }
+
+    /// <summary>An expression not yet evaluated in its environment.</summary>
+    public static Thunk OfExpr(Expr expr, Env env) => new(Kind.Expr, expr, env);
+    /// <summary>A function application not yet performed (map, genList, mapAttrs build these).</summary>
+    public static Thunk OfApp(Value fn, Value arg) => new(Kind.App, fn, arg);
+    /// <summary>A builtin's lazily computed part.</summary>
+    public static Thunk OfLazy(Func<EvalState, Value> fn) => new(Kind.Lazy, fn, null);
+    /// <summary>A value that will be supplied later with <see cref="Resolve"/> (for self-reference).</summary>
+    public static Thunk Pending() => new(Kind.Pending, null, null);
+
+    public void Resolve(Value v) => _result = v;
 
     public override string TypeDescription => "a thunk";
     public override string TypeName => "thunk";
     public bool IsForced => _result is not null;
     public Value? Result => _result;
-
-    protected abstract Value Compute(EvalState state);
-    /// <summary>Drops references to the expression and environment once the result is known.</summary>
-    protected abstract void Release();
-    /// <summary>Where the thunk's expression stands, for infinite-recursion messages.</summary>
-    public virtual Pos Pos => default;
 
     /// <summary>Evaluates once; `pos` is where it is forced, which Nix reports for infinite recursion.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -165,13 +179,19 @@ public abstract class Thunk : Value
 
     private Value ForceSlow(EvalState state, Pos pos)
     {
-        if (_running) throw new EvalError("infinite recursion encountered", pos);
+        if (_running || _kind == Kind.Pending) throw new EvalError("infinite recursion encountered", pos);
         _running = true;
         try
         {
-            var r = Compute(state);
+            var r = _kind switch
+            {
+                Kind.Expr => Unsafe.As<Expr>(_a)!.Eval(state, Unsafe.As<Env>(_b)!),
+                Kind.App => state.CallFunction(Unsafe.As<Value>(_a)!, Unsafe.As<Value>(_b)!, default),
+                _ => Unsafe.As<Func<EvalState, Value>>(_a)!(state),
+            };
             _result = r;
-            Release();
+            _a = null;
+            _b = null;
             return r;
         }
         finally
@@ -179,37 +199,6 @@ public abstract class Thunk : Value
             _running = false;
         }
     }
-}
-
-/// <summary>An expression not yet evaluated in its environment.</summary>
-public sealed class ExprThunk : Thunk
-{
-    private Expr? _expr;
-    private Env? _env;
-    public ExprThunk(Expr expr, Env env) { _expr = expr; _env = env; }
-    protected override Value Compute(EvalState state) => _expr!.Eval(state, _env!);
-    protected override void Release() { _expr = null; _env = null; }
-    public override Pos Pos => _expr?.Pos ?? default;
-}
-
-/// <summary>A function application not yet performed (map, genList, … build these).</summary>
-public sealed class AppThunk : Thunk
-{
-    private Value? _fn, _arg;
-    private readonly Pos _pos;
-    public AppThunk(Value fn, Value arg, Pos pos) { _fn = fn; _arg = arg; _pos = pos; }
-    protected override Value Compute(EvalState state) => state.CallFunction(_fn!, _arg!, _pos);
-    protected override void Release() { _fn = null; _arg = null; }
-    public override Pos Pos => _pos;
-}
-
-/// <summary>A builtin's lazily computed part (e.g. one attribute of a result set).</summary>
-public sealed class LazyThunk : Thunk
-{
-    private Func<EvalState, Value>? _fn;
-    public LazyThunk(Func<EvalState, Value> fn) { _fn = fn; }
-    protected override Value Compute(EvalState state) => _fn!(state);
-    protected override void Release() { _fn = null; }
 }
 
 /// <summary>A runtime scope: slots for the variables a scope defines, and the scope around it.</summary>

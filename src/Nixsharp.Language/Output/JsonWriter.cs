@@ -87,8 +87,14 @@ public static class JsonWriter
     {
         const string hex = "0123456789abcdef";
         sb.Append('"');
-        foreach (var c in s)
+        // PERF: copy runs of characters that need no escaping in one go.
+        int run = 0;
+        for (int i = 0; i < s.Length; i++)
         {
+            char c = s[i];
+            if (c >= 32 && c != '"' && c != '\\') continue;
+            sb.Append(s, run, i - run);
+            run = i + 1;
             switch (c)
             {
                 case '"': sb.Append("\\\""); break;
@@ -96,13 +102,10 @@ public static class JsonWriter
                 case '\n': sb.Append("\\n"); break;
                 case '\r': sb.Append("\\r"); break;
                 case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < 32)
-                        sb.Append("\\u00").Append(hex[(c >> 4) & 0xf]).Append(hex[c & 0xf]);
-                    else sb.Append(c);
-                    break;
+                default: sb.Append("\\u00").Append(hex[(c >> 4) & 0xf]).Append(hex[c & 0xf]); break;
             }
         }
+        sb.Append(s, run, s.Length - run);
         sb.Append('"');
     }
 }

@@ -14,7 +14,7 @@ public abstract class Expr
     public abstract Value Eval(EvalState state, Env env);
 
     /// <summary>A value for this expression that may be left unevaluated (Nix's maybeThunk).</summary>
-    public virtual Value MaybeThunk(EvalState state, Env env) => new ExprThunk(this, env);
+    public virtual Value MaybeThunk(EvalState state, Env env) => Thunk.OfExpr(this, env);
 
     public abstract void Bind(Scope scope);
     public abstract void Show(StringBuilder sb);
@@ -182,7 +182,7 @@ public sealed class VarExpr : Expr
             var v = Lookup(env);
             if (v is not null) return v;
         }
-        return new ExprThunk(this, env);
+        return Thunk.OfExpr(this, env);
     }
 
     private Value LookupWith(EvalState state, Env env)
@@ -411,7 +411,7 @@ public sealed class AttrsExpr : Expr
             {
                 var d = _defs[i];
                 Value v = _overridesIndex >= 0 && !d.Inherited
-                    ? new ExprThunk(d.Value, env2)
+                    ? Thunk.OfExpr(d.Value, env2)
                     : d.Value.MaybeThunk(state, d.Inherited ? env : env2);
                 env2.Set(i, v);
                 values[i] = v;
