@@ -28,14 +28,12 @@ public sealed class EvalSession
     public EvalState CreateState()
     {
         foreach (var i in IncludePaths) Settings.AddSearchPathEntry(i);
-        var nixPath = io_GetEnv("NIX_PATH");
+        var nixPath = Io.GetEnv("NIX_PATH");
         if (nixPath is not null)
             foreach (var entry in EvalSettings.SplitNixPath(ByteString.FromUtf16(nixPath))) Settings.AddSearchPathEntry(entry);
         var host = new LocalHost(line => Io.Err(AnsiFilter.Filter(line) + "\n"), Io.GetEnv, new Glue.ReadOnlyStoreBackend(Settings.StoreDir));
         return new EvalState(Settings, host);
     }
-
-    private string? io_GetEnv(string name) => Io.GetEnv(name);
 
     public AttrsValue BuildAutoArgs(EvalState st)
     {
@@ -70,6 +68,17 @@ public sealed class EvalSession
         catch (InsufficientExecutionStackException)
         {
             Io.Err("error: stack overflow (possible infinite recursion)\n");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Io.Err($"error: {e.Message}\n");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            // A bug in nixsharp, not in the user's input: say so plainly, without a stack trace.
+            Io.Err($"error: internal error in nixsharp ({e.GetType().Name}: {e.Message}); please report it with the command that caused it\n");
             return 1;
         }
     }

@@ -34,7 +34,7 @@ public sealed class ReadOnlyStoreBackend : IStoreBackend
     {
         if (filter is null && recursive && _sourceCache.TryGetValue(path + "\0" + name, out var cached)) return cached;
         if (filter is not null || !recursive)
-            throw new NotSupportedException("filtered and flat path imports come with the store layer");
+            throw new HostError("filtered and flat path imports are not supported yet: they come with nixsharp's store layer");
         var osPath = ByteString.ToUtf16(path);
         string result;
         try

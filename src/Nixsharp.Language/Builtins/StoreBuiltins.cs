@@ -1,5 +1,6 @@
-// Builtins that need a Nix store. Their names exist now so code can test for them; calling one
-// without a store backend is a clear "not supported yet" error. `placeholder` needs only hashing.
+// Builtins that reach into the store: derivations, toFile and placeholder work (paths are
+// computed as in read-only Nix); fetchers and filtered copies check their arguments, then fail
+// with a clear "not supported yet" until the store layer lands.
 namespace Nixsharp.Language.Builtins;
 
 using Nixsharp.Language.Evaluation;
@@ -58,8 +59,8 @@ internal static class StoreBuiltins
             CoreBuiltins.CoerceToPath(st, a[0], pos);
             throw NotSupported("storePath", pos);
         });
-        r.Add("__fetchurl", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchurl", unpack: false));
-        r.Add("fetchTarball", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchTarball", unpack: true));
+        r.Add("__fetchurl", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchurl"));
+        r.Add("fetchTarball", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchTarball"));
         r.Add("fetchMercurial", 1, (st, a, pos) =>
         {
             var v = st.Force(a[0], pos);
@@ -103,9 +104,9 @@ internal static class StoreBuiltins
     }
 
     private static EvalError NotSupported(string name, Syntax.Pos pos) =>
-        new($"'builtins.{name}' is not supported yet: it needs the Nix store, which this version of nixsharp does not implement", pos);
+        new($"'builtins.{name}' is not supported yet: fetching and filtered copies come with nixsharp's store layer", pos);
 
-    private static Value Fetch(EvalState st, Value arg, Syntax.Pos pos, string who, bool unpack)
+    private static Value Fetch(EvalState st, Value arg, Syntax.Pos pos, string who)
     {
         var v = st.Force(arg, pos);
         if (v is AttrsValue args)
@@ -125,6 +126,6 @@ internal static class StoreBuiltins
             if (url is null) throw new EvalError("'url' argument required", pos);
         }
         else st.ForceStringNoContext(v, pos);
-        return unpack ? throw NotSupported(who, pos) : throw NotSupported(who, pos);
+        throw NotSupported(who, pos);
     }
 }

@@ -82,9 +82,8 @@ internal static class StringBuiltins
                 prev = m.Index + m.Length;
                 if (m.Length == 0)
                 {
-                    // An empty match: step over one byte so the scan moves on, as std::regex_iterator does.
+                    // An empty match: the next one must start further on, as with std::regex_iterator.
                     if (prev >= s.Length) break;
-                    m = regex.Match(s, prev + 1 > s.Length ? s.Length : prev);
                     m = NextAfterEmpty(regex, s, prev);
                 }
                 else m = m.NextMatch();
@@ -134,16 +133,11 @@ internal static class StringBuiltins
         });
     }
 
+    /// <summary>The next match after an empty one at `prev`: not another empty match there.</summary>
     private static System.Text.RegularExpressions.Match NextAfterEmpty(System.Text.RegularExpressions.Regex regex, string s, int prev)
     {
-        // After an empty match at `prev`, the next match must not be another empty one at the same place.
         var m = regex.Match(s, prev);
-        while (m.Success && m.Length == 0 && m.Index == prev)
-        {
-            if (prev + 1 > s.Length) return System.Text.RegularExpressions.Match.Empty;
-            m = regex.Match(s, prev + 1);
-            break;
-        }
+        if (m.Success && m.Length == 0 && m.Index == prev) m = regex.Match(s, prev + 1);
         return m;
     }
 

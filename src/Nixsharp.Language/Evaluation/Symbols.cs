@@ -32,20 +32,16 @@ public sealed class SymbolTable
 public sealed class WellKnownSymbols
 {
     public readonly Symbol OutPath, Type, ToStringSym, Functor, Name, Value, File, Line, Column,
-        Body, Or, Key, Operator, StartSet, Right, Wrong, Success, Drv, Derivation, Prefix, Path,
-        DrvPath, Outputs, OutputName, Ignore, Contents, StructuredAttrs, Outputs2, Regular,
-        Directory, Symlink, Unknown, Meta, System, Builder, Args, Self;
+        Key, Operator, StartSet, Right, Wrong, Success, Prefix, Path, DrvPath, Ignore,
+        StructuredAttrs, System, Builder;
 
     public WellKnownSymbols(SymbolTable t)
     {
         OutPath = t["outPath"]; Type = t["type"]; ToStringSym = t["__toString"]; Functor = t["__functor"];
         Name = t["name"]; Value = t["value"]; File = t["file"]; Line = t["line"]; Column = t["column"];
-        Body = t["body"]; Or = t["or"]; Key = t["key"]; Operator = t["operator"]; StartSet = t["startSet"];
-        Right = t["right"]; Wrong = t["wrong"]; Success = t["success"]; Drv = t["drv"];
-        Derivation = t["derivation"]; Prefix = t["prefix"]; Path = t["path"]; DrvPath = t["drvPath"];
-        Outputs = t["outputs"]; OutputName = t["outputName"]; Ignore = t["__ignoreNulls"];
-        Contents = t["contents"]; StructuredAttrs = t["__structuredAttrs"]; Outputs2 = t["outputs"];
-        Regular = t["regular"]; Directory = t["directory"]; Symlink = t["symlink"]; Unknown = t["unknown"];
-        Meta = t["meta"]; System = t["system"]; Builder = t["builder"]; Args = t["args"]; Self = t["self"];
+        Key = t["key"]; Operator = t["operator"]; StartSet = t["startSet"]; Right = t["right"];
+        Wrong = t["wrong"]; Success = t["success"]; Prefix = t["prefix"]; Path = t["path"];
+        DrvPath = t["drvPath"]; Ignore = t["__ignoreNulls"]; StructuredAttrs = t["__structuredAttrs"];
+        System = t["system"]; Builder = t["builder"];
     }
 }

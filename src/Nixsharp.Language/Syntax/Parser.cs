@@ -140,8 +140,8 @@ public sealed class Parser
             {
                 Next();
                 var binds = new AttrsExpr(PosOf(t));
-                ParseBinds(binds, t, isLet: true);
-                if (Cur.Kind != TokenKind.In) throw Fail(BindsExpecting(isLet: true));
+                ParseBinds(binds, t);
+                if (Cur.Kind != TokenKind.In) throw Fail();
                 Next();
                 if (binds.Dynamic.Count > 0)
                     throw new ParseError("dynamic attributes not allowed in let", PosOf(t));
@@ -441,8 +441,8 @@ public sealed class Parser
                 Next();
                 var open = Expect('{');
                 var binds = new AttrsExpr(PosOf(open)) { Recursive = true };
-                ParseBinds(binds, open, isLet: false);
-                if (!IsChar('}')) throw Fail(BindsExpecting(isLet: false));
+                ParseBinds(binds, open);
+                if (!IsChar('}')) throw Fail();
                 Next();
                 return new SelectExpr(default, binds, new[] { new AttrName(_symbols["body"]) }, null);
             }
@@ -452,8 +452,8 @@ public sealed class Parser
                 if (!IsChar('{')) throw Fail("'{'");
                 var open = Next();
                 var binds = new AttrsExpr(PosOf(open)) { Recursive = true };
-                ParseBinds(binds, open, isLet: false);
-                if (!IsChar('}')) throw Fail(BindsExpecting(isLet: false));
+                ParseBinds(binds, open);
+                if (!IsChar('}')) throw Fail();
                 Next();
                 return binds;
             }
@@ -461,8 +461,8 @@ public sealed class Parser
             {
                 Next();
                 var binds = new AttrsExpr(PosOf(t));
-                ParseBinds(binds, t, isLet: false);
-                if (!IsChar('}')) throw Fail(BindsExpecting(isLet: false));
+                ParseBinds(binds, t);
+                if (!IsChar('}')) throw Fail();
                 Next();
                 return binds;
             }
@@ -479,8 +479,6 @@ public sealed class Parser
                 throw Fail();
         }
     }
-
-    private static string? BindsExpecting(bool isLet) => null;
 
     private Expr ParsePath()
     {
@@ -652,7 +650,7 @@ public sealed class Parser
     private static bool StartsAttr(Token t) =>
         t.Kind is TokenKind.Id or TokenKind.OrKw or TokenKind.DollarCurly || t.Is('"');
 
-    private void ParseBinds(AttrsExpr attrs, Token opener, bool isLet)
+    private void ParseBinds(AttrsExpr attrs, Token opener)
     {
         // Nix positions inherited names at the end of the token before the bindings.
         var bindsStart = EndPosOf(opener);
@@ -701,7 +699,7 @@ public sealed class Parser
                     }
                     else break;
                 }
-                if (!IsChar(';')) throw Fail(names.Count == 0 && from is null ? null : null);
+                if (!IsChar(';')) throw Fail();
                 Next();
                 foreach (var (sym, _) in names)
                 {
@@ -717,7 +715,7 @@ public sealed class Parser
             if (!StartsAttr(t)) return;
             var pathPos = PosOf(t);
             var path = ParseAttrPath();
-            if (!IsChar('=')) throw Fail(path.Length == 1 || true ? "'.' or '='" : null);
+            if (!IsChar('=')) throw Fail("'.' or '='");
             Next();
             var value = ParseExpr();
             if (!IsChar(';')) throw Fail("';'");
