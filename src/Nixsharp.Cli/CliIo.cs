@@ -11,6 +11,8 @@ public sealed class CliIo
     public Func<string, string?> GetEnv { get; }
     public string WorkingDirectory { get; }
     public Func<Stream> Stdin { get; }
+    /// <summary>True for the real process (not an in-process test run): it may exit directly.</summary>
+    public bool OwnsProcess { get; init; }
 
     public CliIo(Stream stdout, Stream stderr, Func<string, string?> getEnv, string cwd, Func<Stream>? stdin = null)
     {
@@ -20,7 +22,10 @@ public sealed class CliIo
 
     public static CliIo FromProcess() => new(
         Console.OpenStandardOutput(), Console.OpenStandardError(),
-        Environment.GetEnvironmentVariable, Environment.CurrentDirectory, Console.OpenStandardInput);
+        Environment.GetEnvironmentVariable, Environment.CurrentDirectory, Console.OpenStandardInput)
+    {
+        OwnsProcess = true,
+    };
 
     /// <summary>Writes a byte string (one char per byte).</summary>
     public static void Write(Stream s, string byteString)

@@ -4,7 +4,7 @@ namespace Nixsharp.Cli;
 
 public static class Program
 {
-    private const int StackSize = 1024 * 1024 * 1024;
+    private const int StackSize = 64 * 1024 * 1024;
 
     public static int Main(string[] args)
     {

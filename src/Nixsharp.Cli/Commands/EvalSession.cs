@@ -19,14 +19,28 @@ public sealed class EvalSession
     {
         Io = io;
         ProgramName = programName;
+        ExitOnStackOverflow = io.OwnsProcess;
         Settings.WorkingDirectory = ByteString.FromUtf16(io.WorkingDirectory);
         Settings.AbortOnWarn = io.GetEnv("NIX_ABORT_ON_WARN") is "1" or "true" or "yes";
         var home = io.GetEnv("HOME");
         if (home is not null) Settings.Home = ByteString.FromUtf16(home);
     }
 
+    /// <summary>Exit at once on stack exhaustion instead of unwinding (see EvalSettings.OnStackOverflow).</summary>
+    public bool ExitOnStackOverflow { get; set; }
+
     public EvalState CreateState()
     {
+        if (ExitOnStackOverflow)
+        {
+            Settings.OnStackOverflow = e =>
+            {
+                ReportError(e);
+                Io.Stdout.Flush();
+                Io.Stderr.Flush();
+                Environment.Exit(1);
+            };
+        }
         foreach (var i in IncludePaths) Settings.AddSearchPathEntry(i);
         var nixPath = Io.GetEnv("NIX_PATH");
         if (nixPath is not null)

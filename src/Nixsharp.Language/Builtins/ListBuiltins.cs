@@ -71,7 +71,7 @@ internal static class ListBuiltins
         r.Add("__genList", 2, (st, a, pos) =>
         {
             var n = st.ForceInt(a[1], pos);
-            if (n < 0) throw new EvalError($"cannot create list of size {n}", pos);
+            if (n < 0 || n > Array.MaxLength) throw new EvalError($"cannot create list of size {n}", pos);
             var f = a[0];
             var res = new Value[n];
             for (long i = 0; i < n; i++) res[i] = Thunk.OfApp(f, IntValue.Of(i));
@@ -154,7 +154,7 @@ internal static class ListBuiltins
 
     private static Value Concat(EvalState st, Value[] lists, Pos pos)
     {
-        int total = 0;
+        long total = 0;
         ListValue? nonEmpty = null;
         var forced = new ListValue[lists.Length];
         for (int i = 0; i < lists.Length; i++)
@@ -164,6 +164,7 @@ internal static class ListBuiltins
             if (forced[i].Count > 0) nonEmpty = forced[i];
         }
         if (nonEmpty is not null && total == nonEmpty.Count) return nonEmpty;
+        if (total > Array.MaxLength) throw new EvalError($"cannot create list of size {total}", pos);
         var res = new Value[total];
         int at = 0;
         foreach (var l in forced)

@@ -41,8 +41,10 @@ internal static class StringBuiltins
             var sb = new StringBuilder();
             for (int i = 0; i < l.Count; i++)
             {
+                var piece = st.CoerceToString(pos, l.Items[i], ctx, false, true);
+                EvalState.CheckStringLength((long)sb.Length + sep.Length + piece.Length, pos);
                 if (i > 0) sb.Append(sep);
-                sb.Append(st.CoerceToString(pos, l.Items[i], ctx, false, true));
+                sb.Append(piece);
             }
             return new StringValue(sb.ToString(), ctx.Build());
         });

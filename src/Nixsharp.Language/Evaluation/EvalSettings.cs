@@ -20,6 +20,10 @@ public sealed class EvalSettings
     /// <summary>Nix 2.8 wraps on integer overflow; current Nix reports an error. Default: report.</summary>
     public bool IntegerOverflowIsError { get; set; } = true;
     public long CurrentTime { get; set; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    /// <summary>Called when evaluation runs out of stack, before the error is thrown. A command
+    /// line tool can report and exit here: unwinding hundreds of thousands of frames takes seconds,
+    /// and nothing can catch this error anyway.</summary>
+    public Action<StackOverflowError>? OnStackOverflow { get; set; }
 
     /// <summary>Adds one `-I`/NIX_PATH entry ("prefix=path" or "path").</summary>
     public void AddSearchPathEntry(string entry)

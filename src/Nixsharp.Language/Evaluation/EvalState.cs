@@ -95,7 +95,12 @@ public sealed partial class EvalState
         _ => fallback,
     };
 
-    public static StackOverflowError StackOverflow() => new("stack overflow (possible infinite recursion)");
+    public StackOverflowError StackOverflow()
+    {
+        var e = new StackOverflowError("stack overflow (possible infinite recursion)");
+        Settings.OnStackOverflow?.Invoke(e);
+        return e;
+    }
 
     public AttrsValue ForceAttrs(Value v, Pos pos)
     {
@@ -310,6 +315,14 @@ public sealed partial class EvalState
             }
         }
 
+        // PERF: exception regions make unwinding a runaway recursion slow (a handler runs at every
+        // level), so the plain call has none; depth counting and traces only when asked for.
+        if (max == 0 && !ShowTrace) return fn.Body.Eval(this, env2);
+        return CallLambdaTracked(fn, env2, pos);
+    }
+
+    private Value CallLambdaTracked(LambdaExpr fn, Env env2, Pos pos)
+    {
         _callDepth++;
         try
         {
@@ -479,6 +492,7 @@ public sealed partial class EvalState
         // PERF: integers and strings are most of what `elem` and `==` compare.
         if (a is IntValue fi && b is IntValue fj) return fi.V == fj.V;
         if (a is StringValue fs && b is StringValue ft) return string.Equals(fs.S, ft.S, StringComparison.Ordinal);
+        if (a is ListValue or AttrsValue) CheckStack();
         switch (a)
         {
             case IntValue ia:
@@ -554,6 +568,7 @@ public sealed partial class EvalState
             case StringValue sa when b is StringValue sb: return string.CompareOrdinal(sa.S, sb.S) < 0;
             case PathValue pa when b is PathValue pb: return string.CompareOrdinal(pa.P, pb.P) < 0;
             case ListValue la when b is ListValue lb:
+                CheckStack();
                 for (int i = 0; ; i++)
                 {
                     if (i == lb.Count) return false;
@@ -568,8 +583,15 @@ public sealed partial class EvalState
     // ---------------------------------------------------------------- strings
 
     /// <summary>Nix's coerceToString: how `${…}`, toString and string `+` turn values into text.</summary>
-    public string CoerceToString(Pos pos, Value v, ContextBuilder ctx, bool coerceMore, bool copyToStore, bool canonicalizePath = true)
+    public string CoerceToString(Pos pos, Value v, ContextBuilder ctx, bool coerceMore, bool copyToStore, bool canonicalizePath = true) =>
+        CoerceToString(pos, v, ctx, coerceMore, copyToStore, canonicalizePath, 0);
+
+    /// <param name="depth">Nesting through outPath/__toString; a cycle there must end in an error,
+    /// not a loop (the recursive calls are tail calls, so the stack alone would not stop it).</param>
+    private string CoerceToString(Pos pos, Value v, ContextBuilder ctx, bool coerceMore, bool copyToStore, bool canonicalizePath, int depth)
     {
+        if (depth > 100_000) throw StackOverflow();
+        CheckStack();
         v = Force(v, pos);
         switch (v)
         {
@@ -587,11 +609,11 @@ public sealed partial class EvalState
                 if (ts is not null)
                 {
                     var r = CallFunction(ts, a, pos);
-                    return CoerceToString(pos, r, ctx, coerceMore, copyToStore);
+                    return CoerceToString(pos, r, ctx, coerceMore, copyToStore, true, depth + 1);
                 }
                 var outPath = a.Get(S.OutPath);
                 if (outPath is null) throw new TypeError("cannot coerce a set to a string", pos);
-                return CoerceToString(pos, outPath, ctx, coerceMore, copyToStore);
+                return CoerceToString(pos, outPath, ctx, coerceMore, copyToStore, true, depth + 1);
             }
         }
         if (coerceMore)
@@ -608,7 +630,7 @@ public sealed partial class EvalState
                     for (int n = 0; n < l.Count; n++)
                     {
                         var item = l.Items[n];
-                        sb.Append(CoerceToString(pos, item, ctx, coerceMore, copyToStore));
+                        sb.Append(CoerceToString(pos, item, ctx, coerceMore, copyToStore, true, depth + 1));
                         if (n < l.Count - 1)
                         {
                             var forced = Force(item);
@@ -700,6 +722,7 @@ public sealed partial class EvalState
                 var piece = CoerceToString(ppos, v, ctx, false, kind == 0, !isFirst);
                 if (parts.Count == 1 && kind == 0 && v is StringValue sv0) return sv0;
                 sb ??= new StringBuilder();
+                CheckStringLength((long)sb.Length + piece.Length, ppos);
                 sb.Append(piece);
             }
             isFirst = false;
@@ -715,6 +738,12 @@ public sealed partial class EvalState
             return new PathValue(PathUtil.CanonPath(str));
         }
         return new StringValue(str, context);
+    }
+
+    /// <summary>.NET strings stop at about 2^30 characters; beyond that is a clean error.</summary>
+    public static void CheckStringLength(long length, Pos pos)
+    {
+        if (length > 0x3FFF_FFDF) throw new EvalError($"string of {length} bytes is too long (at most {0x3FFF_FFDF})", pos);
     }
 
     public long AddInts(long a, long b, Pos pos)

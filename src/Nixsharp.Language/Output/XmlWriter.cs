@@ -97,8 +97,12 @@ public sealed class XmlWriter
         }
     }
 
+    /// <summary>Nesting deeper than this is an error (Nix 2.8 recurses until it runs out of memory).</summary>
+    private const int MaxDepth = 10000;
+
     private void WriteValue(Value v, Pos pos)
     {
+        if (_depth > MaxDepth) throw new EvalError("stack overflow; max-call-depth exceeded", pos);
         if (_strict) v = _st.Force(v, pos);
         else if (v is Thunk { Result: { } r }) v = r;
         switch (v)

@@ -834,6 +834,8 @@ public sealed class BinaryExpr : Expr
                 var b = state.ForceList(Right.Eval(state, env), Pos);
                 if (a.Count == 0) return b;
                 if (b.Count == 0) return a;
+                if ((long)a.Count + b.Count > Array.MaxLength)
+                    throw new EvalError($"cannot create list of size {(long)a.Count + b.Count}", Pos);
                 var arr = new Value[a.Count + b.Count];
                 a.Items.CopyTo(arr, 0);
                 b.Items.CopyTo(arr, a.Count);

@@ -147,6 +147,28 @@ public sealed class Lexer
     private static bool IsUriChar(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9')
         or '%' or '/' or '?' or ':' or '@' or '&' or '=' or '+' or '$' or ',' or '-' or '_' or '.' or '!' or '~' or '*' or '\'';
 
+    // PERF: several rules start by scanning a run of path (or URI-scheme) characters. Remembering
+    // where the current run ends keeps input such as `1+1+1+…` or `a.a.a…` linear, not quadratic.
+    private int _pathRunFrom = -1, _pathRunEnd = -1, _schemeRunFrom = -1, _schemeRunEnd = -1;
+
+    private int PathCharRunEnd(int i)
+    {
+        if (i >= _pathRunFrom && i <= _pathRunEnd && _pathRunFrom >= 0) return _pathRunEnd;
+        int j = i;
+        while (IsPathChar(At(j))) j++;
+        if (j > i) { _pathRunFrom = i; _pathRunEnd = j; }
+        return j;
+    }
+
+    private int SchemeCharRunEnd(int i)
+    {
+        if (i >= _schemeRunFrom && i <= _schemeRunEnd && _schemeRunFrom >= 0) return _schemeRunEnd;
+        int j = i;
+        while (IsUriSchemeChar(At(j))) j++;
+        if (j > i) { _schemeRunFrom = i; _schemeRunEnd = j; }
+        return j;
+    }
+
     // ---- match-length functions for the DEFAULT rules (-1: no match) ----
     private int MatchId(int i)
     {
@@ -210,8 +232,7 @@ public sealed class Lexer
 
     private int MatchPath(int i)
     {
-        int j = i;
-        while (IsPathChar(At(j))) j++;
+        int j = PathCharRunEnd(i);
         int e = PathSegments(j);
         return e < 0 ? -1 : e - i;
     }
@@ -226,8 +247,7 @@ public sealed class Lexer
     /// <summary>PATH_SEG followed by "${": the length of the PATH_SEG part, or -1.</summary>
     private int MatchPathSegDollar(int i)
     {
-        int j = i;
-        while (IsPathChar(At(j))) j++;
+        int j = PathCharRunEnd(i);
         if (At(j) != '/') return -1;
         j++;
         return At(j) == '$' && At(j + 1) == '{' ? j - i : -1;
@@ -252,8 +272,7 @@ public sealed class Lexer
     private int MatchUri(int i)
     {
         if (!(At(i) is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z'))) return -1;
-        int j = i + 1;
-        while (IsUriSchemeChar(At(j))) j++;
+        int j = SchemeCharRunEnd(i + 1);
         if (At(j) != ':') return -1;
         j++;
         int start = j;
