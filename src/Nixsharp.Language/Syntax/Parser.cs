@@ -374,6 +374,9 @@ public sealed class Parser
 
     private Expr ParseSimple()
     {
+        // Lists, sets and selections nest without passing through ParseExpr; guard the stack here too.
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new ParseError("expression nesting too deep", PosOf(Cur));
         var t = Cur;
         switch (t.Kind)
         {
