@@ -79,57 +79,91 @@ public sealed class AttrsValue : Value
     }
 }
 
-/// <summary>Builds an attribute set from entries in any order; later duplicates are ignored.</summary>
+/// <summary>Builds an attribute set from entries in any order; of duplicate names the first added
+/// wins (listToAttrs), or the last with <see cref="Build(Pos, bool)"/>'s lastWins (fromJSON).</summary>
 public sealed class AttrsBuilder
 {
-    private readonly List<(Symbol Name, Value Value, Pos Pos)> _entries;
-    private bool _hasPositions;
+    // PERF: parallel arrays, sorted once by (symbol id, insertion order) straight into the result.
+    private Symbol[] _names;
+    private Value[] _values;
+    private Pos[]? _poss;
+    private int _count;
+    private HashSet<Symbol>? _nameSet;
 
-    public AttrsBuilder(int capacity = 8) { _entries = new(capacity); }
+    public AttrsBuilder(int capacity = 8)
+    {
+        capacity = Math.Max(capacity, 1);
+        _names = new Symbol[capacity];
+        _values = new Value[capacity];
+    }
 
-    public int Count => _entries.Count;
-    private HashSet<Symbol>? _names;
+    public int Count => _count;
 
     public bool Contains(Symbol name)
     {
-        if (_names is null)
+        if (_nameSet is null)
         {
-            _names = new HashSet<Symbol>();
-            foreach (var e in _entries) _names.Add(e.Name);
+            _nameSet = new HashSet<Symbol>();
+            for (int i = 0; i < _count; i++) _nameSet.Add(_names[i]);
         }
-        return _names.Contains(name);
+        return _nameSet.Contains(name);
     }
 
     public AttrsBuilder Add(Symbol name, Value value, Pos pos = default)
     {
-        _entries.Add((name, value, pos));
-        _names?.Add(name);
-        if (pos.IsSet) _hasPositions = true;
+        if (_count == _names.Length)
+        {
+            int cap = _names.Length * 2;
+            Array.Resize(ref _names, cap);
+            Array.Resize(ref _values, cap);
+            if (_poss is not null) Array.Resize(ref _poss, cap);
+        }
+        if (pos.IsSet && _poss is null) _poss = new Pos[_names.Length];
+        _names[_count] = name;
+        _values[_count] = value;
+        if (_poss is not null) _poss[_count] = pos;
+        _count++;
+        _nameSet?.Add(name);
         return this;
     }
 
-    /// <summary>Sorted by symbol id; with duplicates the first added wins (listToAttrs semantics).</summary>
-    public AttrsValue Build(Pos definitionPos = default)
+    public AttrsValue Build(Pos definitionPos = default) => Build(definitionPos, lastWins: false);
+
+    public AttrsValue Build(Pos definitionPos, bool lastWins)
     {
-        int n = _entries.Count;
+        int n = _count;
         if (n == 0 && !definitionPos.IsSet) return AttrsValue.Empty;
-        var entries = _entries.ToArray();
-        // A stable sort keeps the first of duplicate names first.
         var keys = new long[n];
-        for (int i = 0; i < n; i++) keys[i] = ((long)entries[i].Name.Id << 32) | (uint)i;
-        Array.Sort(keys, entries);
-        var names = new List<Symbol>(n);
-        var values = new List<Value>(n);
-        var poss = _hasPositions ? new List<Pos>(n) : null;
-        Symbol? prev = null;
-        foreach (var e in entries)
+        var order = new int[n];
+        for (int i = 0; i < n; i++)
         {
-            if (ReferenceEquals(e.Name, prev)) continue;
-            prev = e.Name;
-            names.Add(e.Name);
-            values.Add(e.Value);
-            poss?.Add(e.Pos);
+            keys[i] = ((long)_names[i].Id << 32) | (uint)i;
+            order[i] = i;
         }
-        return new AttrsValue(names.ToArray(), values.ToArray(), poss?.ToArray()) { DefinitionPos = definitionPos };
+        Array.Sort(keys, order);
+        var names = new Symbol[n];
+        var values = new Value[n];
+        var poss = _poss is null ? null : new Pos[n];
+        int k = 0;
+        for (int j = 0; j < n; j++)
+        {
+            int i = order[j];
+            if (k > 0 && ReferenceEquals(names[k - 1], _names[i]))
+            {
+                if (!lastWins) continue;
+                k--; // the later duplicate replaces the earlier one
+            }
+            names[k] = _names[i];
+            values[k] = _values[i];
+            if (poss is not null) poss[k] = _poss![i];
+            k++;
+        }
+        if (k < n)
+        {
+            Array.Resize(ref names, k);
+            Array.Resize(ref values, k);
+            if (poss is not null) Array.Resize(ref poss, k);
+        }
+        return new AttrsValue(names, values, poss) { DefinitionPos = definitionPos };
     }
 }

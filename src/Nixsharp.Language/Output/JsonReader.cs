@@ -113,6 +113,22 @@ public sealed class JsonReader
     private Tok ScanString()
     {
         Reset();
+        // PERF: most strings have no escapes; take them straight from the input.
+        if (!_unget)
+        {
+            int j = _i;
+            while (j < _s.Length && _s[j] != '"' && _s[j] != '\\' && _s[j] >= 0x20) j++;
+            if (j < _s.Length && _s[j] == '"')
+            {
+                var plain = _s.Substring(_i, j - _i);
+                _col += j + 1 - _i;
+                _i = j + 1;
+                _current = '"';
+                int nul0 = plain.IndexOf('\0');
+                _strValue = nul0 >= 0 ? plain.Substring(0, nul0) : plain;
+                return Tok.String;
+            }
+        }
         var sb = new StringBuilder();
         while (true)
         {
@@ -349,27 +365,23 @@ public sealed class JsonReader
                 case Tok.BeginObject:
                 {
                     Next();
-                    var entries = new Dictionary<string, Value>(StringComparer.Ordinal);
-                    var order = new List<string>();
                     if (_tok == Tok.EndObject) { Next(); return AttrsValue.Empty; }
+                    var b = new AttrsBuilder();
                     while (true)
                     {
                         if (_tok != Tok.String) throw Error(Tok.String, "object key");
-                        var key = _strValue;
+                        var key = _st.Symbols.Intern(_strValue);
                         Next();
                         if (_tok != Tok.Colon) throw Error(Tok.Colon, "object separator");
                         Next();
-                        var v = ParseValue();
-                        if (!entries.ContainsKey(key)) order.Add(key);
-                        entries[key] = v; // the last duplicate wins
+                        b.Add(key, ParseValue());
                         if (_tok == Tok.Comma) { Next(); continue; }
                         if (_tok == Tok.EndObject) break;
                         throw Error(Tok.EndObject, "object");
                     }
                     Next();
-                    var b = new AttrsBuilder(order.Count);
-                    foreach (var k in order) b.Add(_st.Symbols.Intern(k), entries[k]);
-                    return b.Build();
+                    // Of duplicate keys the last one wins, as in Nix's JSON library.
+                    return b.Build(default, lastWins: true);
                 }
                 case Tok.Error:
                     throw Error(null, "value");
