@@ -267,7 +267,7 @@ public sealed partial class EvalState
 
     private Value CallPrimOp(PrimOpValue op, Value[] args, Pos pos) => op.Fn(this, args, pos);
 
-    private Value CallLambda(LambdaValue lam, Value arg, Pos pos)
+    internal Value CallLambda(LambdaValue lam, Value arg, Pos pos)
     {
         var fn = lam.Fn;
         CheckStack();

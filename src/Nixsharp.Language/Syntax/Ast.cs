@@ -691,7 +691,12 @@ public sealed class CallExpr : Expr
     {
         var f = Fn.Eval(state, env);
         var args = Args;
-        if (args.Count == 1) return state.CallFunction(f, args[0].MaybeThunk(state, env), Pos);
+        if (args.Count == 1)
+        {
+            // PERF: a direct lambda call skips a frame (deep recursion makes every GC walk them all).
+            var arg = args[0].MaybeThunk(state, env);
+            return f is LambdaValue lam ? state.CallLambda(lam, arg, Pos) : state.CallFunction(f, arg, Pos);
+        }
         if (f is PrimOpValue { Fn2: { } fn2 } && args.Count == 2)
             return fn2(state, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
         if (f is PrimOpValue op && op.Arity == args.Count)
