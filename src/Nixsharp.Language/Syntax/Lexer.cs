@@ -149,23 +149,18 @@ public sealed class Lexer
 
     // PERF: several rules start by scanning a run of path (or URI-scheme) characters. Remembering
     // where the current run ends keeps input such as `1+1+1+…` or `a.a.a…` linear, not quadratic.
-    private int _pathRunFrom = -1, _pathRunEnd = -1, _schemeRunFrom = -1, _schemeRunEnd = -1;
+    private (int From, int End) _pathRun = (-1, -1), _schemeRun = (-1, -1);
 
-    private int PathCharRunEnd(int i)
-    {
-        if (i >= _pathRunFrom && i <= _pathRunEnd && _pathRunFrom >= 0) return _pathRunEnd;
-        int j = i;
-        while (IsPathChar(At(j))) j++;
-        if (j > i) { _pathRunFrom = i; _pathRunEnd = j; }
-        return j;
-    }
+    private int PathCharRunEnd(int i) => RunEnd(i, ref _pathRun, IsPathChar);
+    private int SchemeCharRunEnd(int i) => RunEnd(i, ref _schemeRun, IsUriSchemeChar);
 
-    private int SchemeCharRunEnd(int i)
+    /// <summary>The end of the run of `isMember` characters at i, reusing the last run's end.</summary>
+    private int RunEnd(int i, ref (int From, int End) run, Func<char, bool> isMember)
     {
-        if (i >= _schemeRunFrom && i <= _schemeRunEnd && _schemeRunFrom >= 0) return _schemeRunEnd;
+        if (run.From >= 0 && i >= run.From && i <= run.End) return run.End;
         int j = i;
-        while (IsUriSchemeChar(At(j))) j++;
-        if (j > i) { _schemeRunFrom = i; _schemeRunEnd = j; }
+        while (isMember(At(j))) j++;
+        if (j > i) run = (i, j);
         return j;
     }
 
