@@ -30,10 +30,36 @@ public sealed class SourceFile
 }
 
 /// <summary>A 1-based line and column in a source; Line 0 means "no position".</summary>
-public readonly record struct Pos(SourceFile? File, int Line, int Column)
+/// <remarks>PERF: one reference wide (the details live in a shared object made once at parse
+/// time), so the position arrays that every attribute set carries cost 8 bytes an entry.</remarks>
+public readonly struct Pos : IEquatable<Pos>
 {
-    public static readonly Pos None = new(null, 0, 0);
-    public bool IsSet => File is not null && Line > 0;
+    private sealed class Info
+    {
+        public readonly SourceFile? File;
+        public readonly int Line, Column;
+        public Info(SourceFile? file, int line, int column) { File = file; Line = line; Column = column; }
+    }
+
+    private readonly Info? _info;
+
+    public Pos(SourceFile? file, int line, int column)
+    {
+        _info = file is null && line == 0 && column == 0 ? null : new Info(file, line, column);
+    }
+
+    public static readonly Pos None = default;
+    public SourceFile? File => _info?.File;
+    public int Line => _info?.Line ?? 0;
+    public int Column => _info?.Column ?? 0;
+    public bool IsSet => _info is { File: not null, Line: > 0 };
+
+    public bool Equals(Pos other) =>
+        ReferenceEquals(File, other.File) && Line == other.Line && Column == other.Column;
+    public override bool Equals(object? obj) => obj is Pos p && Equals(p);
+    public override int GetHashCode() => HashCode.Combine(File, Line, Column);
+    public static bool operator ==(Pos a, Pos b) => a.Equals(b);
+    public static bool operator !=(Pos a, Pos b) => !a.Equals(b);
 
     /// <summary>Formats as Nix 2.8 does inside messages: `file:line:col`, `(string):line:col`.</summary>
     public override string ToString()
