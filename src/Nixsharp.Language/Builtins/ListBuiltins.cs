@@ -40,6 +40,16 @@ internal static class ListBuiltins
         {
             var l = st.ForceList(a[1], pos);
             var needle = st.Force(a[0], pos);
+            if (needle is IntValue ni)
+            {
+                // PERF: membership of an integer, the common case, without the general comparison.
+                foreach (var item in l.Items)
+                {
+                    var v = item is Thunk t ? t.Result ?? st.Force(t, pos) : item;
+                    if (v is IntValue iv ? iv.V == ni.V : v is FloatValue fv && fv.V == ni.V) return BoolValue.True;
+                }
+                return BoolValue.False;
+            }
             foreach (var item in l.Items) if (st.EqValues(needle, item)) return BoolValue.True;
             return BoolValue.False;
         });
