@@ -13,6 +13,9 @@ public sealed class CliIo
     public Func<Stream> Stdin { get; }
     /// <summary>True for the real process (not an in-process test run): it may exit directly.</summary>
     public bool OwnsProcess { get; init; }
+    /// <summary>How `instantiate` names itself in usage hints: "nixsharp instantiate", or the
+    /// program name when the binary was run as nix-instantiate (as Nix prints its argv[0]).</summary>
+    public string InstantiateName { get; init; } = "nixsharp instantiate";
 
     public CliIo(Stream stdout, Stream stderr, Func<string, string?> getEnv, string cwd, Func<Stream>? stdin = null)
     {

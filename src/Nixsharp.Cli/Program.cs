@@ -9,6 +9,13 @@ public static class Program
     public static int Main(string[] args)
     {
         var io = CliIo.FromProcess();
+        // Run through a link named nix-instantiate, nixsharp is that command (a multi-call binary).
+        var argv0 = Environment.GetCommandLineArgs()[0];
+        if (Path.GetFileName(argv0) == "nix-instantiate")
+        {
+            io = new CliIo(io.Stdout, io.Stderr, io.GetEnv, io.WorkingDirectory, io.Stdin) { OwnsProcess = true, InstantiateName = argv0 };
+            args = ["instantiate", .. args];
+        }
         int rc = 1;
         var t = new Thread(() => rc = Cli.Run(args, io), StackSize);
         t.Start();

@@ -107,7 +107,8 @@ public class CorpusTests
     {
         var stdout = new MemoryStream();
         var stderr = new MemoryStream();
-        var io = new CliIo(stdout, stderr, env, cwd);
+        // The golden files come from running nix-instantiate by that name.
+        var io = new CliIo(stdout, stderr, env, cwd) { InstantiateName = "nix-instantiate" };
         int code = -1;
         var t = new Thread(() => code = Cli.Run(["instantiate", .. args], io), 256 * 1024 * 1024);
         t.Start();

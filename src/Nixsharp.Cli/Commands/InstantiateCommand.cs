@@ -36,7 +36,7 @@ public static class InstantiateCommand
 
     public static int Run(string[] args, CliIo io)
     {
-        var session = new EvalSession(io, "nix-instantiate");
+        var session = new EvalSession(io, io.InstantiateName);
         return session.Guard(() => RunInner(args, io, session));
     }
 
