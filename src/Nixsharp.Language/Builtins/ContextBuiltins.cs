@@ -18,7 +18,7 @@ internal static class ContextBuiltins
             var ctx = new ContextBuilder();
             var s = st.CoerceToString(pos, a[0], ctx, false, true);
             var items = ctx.Build()?.Items ?? Array.Empty<string>();
-            var res = items.Select(i => i.StartsWith('=') ? i.Substring(1) : i);
+            var res = items.Select(i => ContextElement.Parse(i) is { Kind: ContextElementKind.AllOutputs } ce ? ce.Path : i);
             return new StringValue(s, StringContext.From(res));
         });
         r.Add("__getContext", 1, (st, a, pos) =>
@@ -27,27 +27,14 @@ internal static class ContextBuiltins
             var info = new SortedDictionary<string, (bool Path, bool All, List<string> Outputs)>(StringComparer.Ordinal);
             foreach (var el in sv.Context?.Items ?? Array.Empty<string>())
             {
-                string path;
-                if (el.StartsWith('='))
+                var ce = ContextElement.Parse(el);
+                var e = Get(info, ce.Path);
+                info[ce.Path] = ce.Kind switch
                 {
-                    path = el.Substring(1);
-                    var e = Get(info, path);
-                    info[path] = (e.Path, true, e.Outputs);
-                }
-                else if (el.StartsWith('!'))
-                {
-                    int i = el.IndexOf('!', 1);
-                    var output = el.Substring(1, i - 1);
-                    path = el.Substring(i + 1);
-                    var e = Get(info, path);
-                    e.Outputs.Add(output);
-                    info[path] = e;
-                }
-                else
-                {
-                    var e = Get(info, el);
-                    info[el] = (true, e.All, e.Outputs);
-                }
+                    ContextElementKind.AllOutputs => (e.Path, true, e.Outputs),
+                    ContextElementKind.Output => (e.Path, e.All, Add(e.Outputs, ce.Output)),
+                    _ => (true, e.All, e.Outputs),
+                };
             }
             var b = new AttrsBuilder(info.Count);
             var sAll = st.Symbols["allOutputs"];
@@ -98,6 +85,12 @@ internal static class ContextBuiltins
             }
             return new StringValue(sv.S, ctx.Build());
         });
+    }
+
+    private static List<string> Add(List<string> list, string item)
+    {
+        list.Add(item);
+        return list;
     }
 
     private static (bool Path, bool All, List<string> Outputs) Get(

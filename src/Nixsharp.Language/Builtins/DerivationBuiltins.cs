@@ -130,18 +130,20 @@ internal static class DerivationBuiltins
         // Inputs come from the contexts of every string that went into the derivation.
         foreach (var el in ctx.Build()?.Items ?? Array.Empty<string>())
         {
-            if (el.StartsWith('='))
-                throw new EvalError($"a dependency on the whole closure of '{el.Substring(1)}' needs a store to read from, which nixsharp's read-only evaluation does not have yet", posDrvName);
-            if (el.StartsWith('!'))
+            var ce = ContextElement.Parse(el);
+            switch (ce.Kind)
             {
-                int i = el.IndexOf('!', 1);
-                var output = el.Substring(1, i - 1);
-                var drvPath = el.Substring(i + 1);
-                if (!drv.InputDrvs.TryGetValue(drvPath, out var set))
-                    drv.InputDrvs[drvPath] = set = new SortedSet<string>(StringComparer.Ordinal);
-                set.Add(output);
+                case ContextElementKind.AllOutputs:
+                    throw new EvalError($"a dependency on the whole closure of '{ce.Path}' needs a store to read from, which nixsharp's read-only evaluation does not have yet", posDrvName);
+                case ContextElementKind.Output:
+                    if (!drv.InputDrvs.TryGetValue(ce.Path, out var set))
+                        drv.InputDrvs[ce.Path] = set = new SortedSet<string>(StringComparer.Ordinal);
+                    set.Add(ce.Output);
+                    break;
+                default:
+                    drv.InputSrcs.Add(el);
+                    break;
             }
-            else drv.InputSrcs.Add(el);
         }
 
         if (drv.Builder.Length == 0 && !args.Has(st.S.Builder))

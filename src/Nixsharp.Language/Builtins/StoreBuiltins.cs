@@ -89,7 +89,7 @@ internal static class StoreBuiltins
             var el = items[0];
             if (el.StartsWith('=')) return s;
             if (el.StartsWith('!'))
-                throw new EvalError($"`addDrvOutputDependencies` can only act on derivations, not on a derivation output such as '{EvalState.ContextElementPath(el)}'", pos);
+                throw new EvalError($"`addDrvOutputDependencies` can only act on derivations, not on a derivation output such as '{ContextElement.Parse(el).Path}'", pos);
             if (!el.EndsWith(".drv", StringComparison.Ordinal))
                 throw new EvalError($"path '{el}' is not a derivation", pos);
             return new StringValue(s.S, StringContext.From(new[] { "=" + el }));

@@ -167,19 +167,8 @@ public sealed partial class EvalState
     {
         var s = ForceStringValue(v, pos);
         if (s.Context is { } c)
-            throw new EvalError($"the string '{s.S}' is not allowed to refer to a store path (such as '{ContextElementPath(c.Items[0])}')", pos);
+            throw new EvalError($"the string '{s.S}' is not allowed to refer to a store path (such as '{ContextElement.Parse(c.Items[0]).Path}')", pos);
         return s.S;
-    }
-
-    internal static string ContextElementPath(string element)
-    {
-        if (element.StartsWith('=')) return element.Substring(1);
-        if (element.StartsWith('!'))
-        {
-            int i = element.IndexOf('!', 1);
-            return element.Substring(i + 1);
-        }
-        return element;
     }
 
     public bool EvalBool(Expr e, Env env, Pos pos)

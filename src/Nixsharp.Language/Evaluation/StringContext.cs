@@ -27,6 +27,25 @@ public sealed class StringContext
     }
 }
 
+/// <summary>The three kinds of context element.</summary>
+public enum ContextElementKind { Path, AllOutputs, Output }
+
+/// <summary>One context element taken apart: its kind, the store path, and the output name (for
+/// "!out!….drv" elements).</summary>
+public readonly record struct ContextElement(ContextElementKind Kind, string Path, string Output)
+{
+    public static ContextElement Parse(string element)
+    {
+        if (element.StartsWith('=')) return new(ContextElementKind.AllOutputs, element.Substring(1), "");
+        if (element.StartsWith('!'))
+        {
+            int i = element.IndexOf('!', 1);
+            return new(ContextElementKind.Output, element.Substring(i + 1), element.Substring(1, i - 1));
+        }
+        return new(ContextElementKind.Path, element, "");
+    }
+}
+
 /// <summary>Accumulates context while a string is being built.</summary>
 public sealed class ContextBuilder
 {
