@@ -162,7 +162,8 @@ internal static class ListBuiltins
         return st.Force(l.Items[n], pos);
     }
 
-    private static Value Concat(EvalState st, Value[] lists, Pos pos)
+    /// <summary>`++`, concatLists and concatMap: one copy, or none when only one list is non-empty.</summary>
+    internal static Value Concat(EvalState st, Value[] lists, Pos pos)
     {
         long total = 0;
         ListValue? nonEmpty = null;

@@ -834,18 +834,7 @@ public sealed class BinaryExpr : Expr
                 return EvalState.Update(a, b);
             }
             default:
-            {
-                var a = state.ForceList(Left.Eval(state, env), Pos);
-                var b = state.ForceList(Right.Eval(state, env), Pos);
-                if (a.Count == 0) return b;
-                if (b.Count == 0) return a;
-                if ((long)a.Count + b.Count > Array.MaxLength)
-                    throw new EvalError($"cannot create list of size {(long)a.Count + b.Count}", Pos);
-                var arr = new Value[a.Count + b.Count];
-                a.Items.CopyTo(arr, 0);
-                b.Items.CopyTo(arr, a.Count);
-                return new ListValue(arr);
-            }
+                return Builtins.ListBuiltins.Concat(state, new[] { Left.Eval(state, env), Right.Eval(state, env) }, Pos);
         }
     }
 
