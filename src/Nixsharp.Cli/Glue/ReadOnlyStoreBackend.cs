@@ -9,7 +9,6 @@ using Nixsharp.Language.Evaluation;
 public sealed class ReadOnlyStoreBackend : IStoreBackend
 {
     private readonly StorePathComputer _paths;
-    private readonly Dictionary<string, string> _sourceCache = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Derivation> _derivations = new(StringComparer.Ordinal);
 
     public ReadOnlyStoreBackend(string storeDir)
@@ -32,7 +31,6 @@ public sealed class ReadOnlyStoreBackend : IStoreBackend
 
     public string AddPathToStore(string path, string name, bool recursive, Func<string, bool>? filter)
     {
-        if (filter is null && recursive && _sourceCache.TryGetValue(path + "\0" + name, out var cached)) return cached;
         if (filter is not null || !recursive)
             throw new HostError("filtered and flat path imports are not supported yet: they come with nixsharp's store layer");
         var osPath = ByteString.ToUtf16(path);
@@ -49,9 +47,8 @@ public sealed class ReadOnlyStoreBackend : IStoreBackend
         {
             throw new HostError($"reading '{path}': {e.Message}");
         }
-        result = ByteString.FromUtf16(result);
-        _sourceCache[path + "\0" + name] = result;
-        return result;
+        // The evaluator remembers each source's store path, so nothing is cached here.
+        return ByteString.FromUtf16(result);
     }
 
     public string AddTextToStore(string name, string contents, IReadOnlyCollection<string> references)
