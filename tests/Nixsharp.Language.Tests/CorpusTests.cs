@@ -34,7 +34,12 @@ public static class Corpus
     private static string? ReadGolden(string path) =>
         System.IO.File.Exists(path) ? Latin1(System.IO.File.ReadAllBytes(path)).Replace("@CORPUS@", Root) : null;
 
-    public static IEnumerable<CorpusCase> Cases()
+    /// <summary>Every case, read from disk once (tests look cases up by name many times).</summary>
+    public static IReadOnlyList<CorpusCase> Cases() => AllCases.Value;
+
+    private static readonly Lazy<IReadOnlyList<CorpusCase>> AllCases = new(() => ReadCases().ToList());
+
+    private static IEnumerable<CorpusCase> ReadCases()
     {
         foreach (var file in Directory.EnumerateFiles(Root, "*.nix", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal))
         {
