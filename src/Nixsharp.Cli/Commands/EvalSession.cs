@@ -145,12 +145,8 @@ public sealed class EvalSession
                 Settings.PureEval = false;
                 return true;
             case "--max-call-depth":
-            {
-                var v = Need(args, ref i, a);
-                if (!int.TryParse(v, out var depth) || depth < 0) throw new UsageException($"invalid value '{v}' for --max-call-depth");
-                Settings.MaxCallDepth = depth;
+                ApplyOption("max-call-depth", Need(args, ref i, a));
                 return true;
-            }
             case "--option":
             {
                 var name = Need(args, ref i, a);
