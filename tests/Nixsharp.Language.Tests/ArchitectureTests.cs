@@ -1,4 +1,4 @@
-// Dependencies point one way: formats <- language <- cli, never back.
+// Dependencies point one way: formats <- language, formats <- store, and both <- cli, never back.
 namespace Nixsharp.Language.Tests;
 
 using System.Xml.Linq;
@@ -28,6 +28,14 @@ public class ArchitectureTests
     public void LanguageLayerDependsOnlyOnWireFormats()
     {
         var refs = ProjectReferences(Path.Combine(RepoRoot(), "src", "Nixsharp.Language", "Nixsharp.Language.csproj"));
+        Assert.Equal(new[] { "Nixsharp.Formats" }, refs);
+    }
+
+    [Fact]
+    public void StoreLayerDependsOnlyOnWireFormats()
+    {
+        // The store knows nothing of the language: the CLI's glue connects the two.
+        var refs = ProjectReferences(Path.Combine(RepoRoot(), "src", "Nixsharp.Store", "Nixsharp.Store.csproj"));
         Assert.Equal(new[] { "Nixsharp.Formats" }, refs);
     }
 
