@@ -21,13 +21,15 @@ public sealed class Derivation
     public string Platform { get; set; } = "";
     public string Builder { get; set; } = "";
     public List<string> Args { get; } = new();
-    public SortedDictionary<string, string> Env { get; } = new(StringComparer.Ordinal);
+    /// <summary>Environment variables, in the UTF-8 byte order Nix writes them in.</summary>
+    public SortedDictionary<string, string> Env { get; } = new(Utf8ByteOrderComparer.Instance);
 
     /// <summary>Fixed-output: exactly one output, named "out", with a hash.</summary>
     public bool IsFixedOutput => Outputs.Count == 1 && Outputs.TryGetValue("out", out var o) && o.IsFixed;
 
-    /// <summary>The ATerm text. With maskOutputs, output paths are blank (for hashing modulo);
-    /// actualInputs, when given, replaces InputDrvs (input hashes in place of paths).</summary>
+    /// <summary>The ATerm text. With maskOutputs, output paths and the environment variables named
+    /// after outputs are blank (for hashing modulo); actualInputs, when given, replaces InputDrvs
+    /// (input hashes in place of paths).</summary>
     public string Unparse(bool maskOutputs, IReadOnlyDictionary<string, SortedSet<string>>? actualInputs = null)
     {
         var sb = new StringBuilder(256);
@@ -73,7 +75,7 @@ public sealed class Derivation
             first = false;
             sb.Append('(');
             Str(sb, k); sb.Append(',');
-            Str(sb, v);
+            Str(sb, maskOutputs && Outputs.ContainsKey(k) ? "" : v);
             sb.Append(')');
         }
         sb.Append("])");

@@ -77,6 +77,65 @@ public sealed class DerivationHasher
         }
     }
 
+    /// <summary>What a store checks when it registers a .drv: the outputs are of a kind that may go
+    /// together, and each output path (and the environment variable of the same name) is the one
+    /// the derivation determines. Nix 2.8 checks the variable but not the written path of a fixed
+    /// output, as it recomputes that path when reading; here both must be right. Deferred outputs
+    /// (empty path, no hash) have nothing to check, as in Nix.</summary>
+    /// <param name="drvPath">The .drv's store path; its name (without ".drv") names the outputs.</param>
+    /// <exception cref="FormatException">With Nix 2.8's message, e.g. "derivation '…' has incorrect
+    /// output '…', should be '…'".</exception>
+    public void CheckOutputs(string drvPath, Derivation drv)
+    {
+        _paths.CheckStorePath(drvPath);
+        if (!drvPath.EndsWith(".drv", StringComparison.Ordinal))
+            throw new FormatException($"'{drvPath}' is not a derivation");
+        var baseName = drvPath.AsSpan(_paths.StoreDir.Length + 1 + StorePathComputer.HashPartLength + 1);
+        var drvName = baseName[..^".drv".Length].ToString();
+        CheckOutputKinds(drv);
+
+        Dictionary<string, byte[]>? hashesModulo = null; // computed only if needed, as it reads the inputs
+        foreach (var (name, output) in drv.Outputs)
+        {
+            string expected;
+            if (output.IsFixed)
+            {
+                bool recursive = output.HashAlgo.StartsWith("r:", StringComparison.Ordinal);
+                var hash = Hash.ParseNonSriUnprefixed(output.Hash, Hash.ParseType(recursive ? output.HashAlgo[2..] : output.HashAlgo));
+                expected = _paths.MakeFixedOutputPath(recursive, hash.AlgorithmName, hash.Bytes, drvName);
+            }
+            else if (output.HashAlgo.Length == 0 && output.Path.Length != 0)
+            {
+                hashesModulo ??= HashModulo(drv, true);
+                expected = _paths.MakeOutputPath(name, hashesModulo[name], drvName);
+            }
+            else continue;
+            if (output.Path != expected)
+                throw new FormatException($"derivation '{drvPath}' has incorrect output '{output.Path}', should be '{expected}'");
+            if (!drv.Env.TryGetValue(name, out var envValue) || envValue != expected)
+                throw new FormatException($"derivation '{drvPath}' has incorrect environment variable '{name}', should be '{expected}'");
+        }
+    }
+
+    /// <summary>Nix's rules for which outputs may be combined: all input-addressed, one fixed output
+    /// named "out", all floating, or all deferred.</summary>
+    private static void CheckOutputKinds(Derivation drv)
+    {
+        int inputAddressed = 0, fixedOutputs = 0, floating = 0, deferred = 0;
+        foreach (var o in drv.Outputs.Values)
+        {
+            if (o.IsFixed) fixedOutputs++;
+            else if (o.HashAlgo.Length != 0) floating++;
+            else if (o.Path.Length == 0) deferred++;
+            else inputAddressed++;
+        }
+        int kinds = (inputAddressed > 0 ? 1 : 0) + (fixedOutputs > 0 ? 1 : 0) + (floating > 0 ? 1 : 0) + (deferred > 0 ? 1 : 0);
+        if (kinds == 0) throw new FormatException("must have at least one output");
+        if (kinds > 1) throw new FormatException("can't mix derivation output types");
+        if (fixedOutputs > 1) throw new FormatException("only one fixed output is allowed for now");
+        if (fixedOutputs == 1 && !drv.Outputs.ContainsKey("out")) throw new FormatException("single fixed output must be named \"out\"");
+    }
+
     /// <summary>The .drv file's store path: a text path whose references are all the inputs.</summary>
     public string DrvPath(Derivation drv)
     {

@@ -62,6 +62,54 @@ public sealed class StorePathComputer
         return MakeStorePath(type.ToString(), SHA256.HashData(contents), name);
     }
 
+    /// <summary>Throws a FormatException unless `path` is a store path in this store, written as
+    /// Nix writes one (see StorePathError).</summary>
+    public void CheckStorePath(string path)
+    {
+        if (StorePathError(StoreDir, path) is { } error) throw new FormatException(error);
+    }
+
+    /// <summary>Why `path` is not a store path directly in storeDir ("STOREDIR/HASH-NAME"), in Nix
+    /// 2.8's words; null if it is one. Stricter than Nix, which first makes the path canonical and
+    /// does not check the '-' after the hash: a path must already be in the form Nix prints.</summary>
+    public static string? StorePathError(string storeDir, string path)
+    {
+        if (path.Length <= storeDir.Length + 1 || !path.StartsWith(storeDir, StringComparison.Ordinal)
+            || path[storeDir.Length] != '/' || path.IndexOf('/', storeDir.Length + 1) >= 0)
+            return $"path '{path}' is not in the Nix store";
+        var baseName = path.AsSpan(storeDir.Length + 1);
+        if (baseName.Length < HashPartLength + 1)
+            return $"'{baseName}' is too short to be a valid store path";
+        foreach (var c in baseName[..HashPartLength])
+        {
+            if (NixBase32.Alphabet.IndexOf(c) < 0)
+                return $"store path '{baseName}' contains illegal base-32 character '{c}'";
+        }
+        if (baseName[HashPartLength] != '-')
+            return $"store path '{baseName}' has no '-' after its hash part";
+        var name = baseName[(HashPartLength + 1)..];
+        if (name.Length == 0) return $"store path '{baseName}' has an empty name";
+        if (name.Length > 211) return $"store path '{baseName}' has a name longer than 211 characters";
+        int bad = IllegalCharIndex(name);
+        return bad < 0 ? null : $"store path '{baseName}' contains illegal character '{name[bad]}'";
+    }
+
+    /// <summary>Characters of the base-32 hash part of a store path's base name.</summary>
+    public const int HashPartLength = 32;
+
+    private static int IllegalCharIndex(ReadOnlySpan<char> name)
+    {
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (!IsNameChar(name[i])) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>A character allowed in the name part of a store path.</summary>
+    public static bool IsNameChar(char c) =>
+        c is (>= '0' and <= '9') or (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or '+' or '-' or '.' or '_' or '?' or '=';
+
     /// <summary>Nix 2.8's rules for the name part: 1 to 211 characters from a limited set.</summary>
     public static void CheckName(string name)
     {
@@ -69,8 +117,7 @@ public sealed class StorePathComputer
         if (name.Length > 211) throw new FormatException($"store path name '{name}' is longer than 211 characters");
         foreach (var c in name)
         {
-            if (!(c is (>= '0' and <= '9') or (>= 'a' and <= 'z') or (>= 'A' and <= 'Z')
-                  or '+' or '-' or '.' or '_' or '?' or '='))
+            if (!IsNameChar(c))
                 throw new FormatException($"store path name '{name}' contains illegal character '{c}'");
         }
     }

@@ -174,8 +174,9 @@ internal static class DerivationBuiltins
             {
                 // An empty hash stands for a fake one, so a first build reports the real hash.
                 algo = algoOpt ?? "sha256";
-                bytes = new byte[Hashing.SizeOf(algo)];
-                st.Host.Log($"warning: found empty hash, assuming '{algo}-{Convert.ToBase64String(bytes)}'");
+                var zero = Hash.Zero(Hash.ParseType(algo));
+                bytes = zero.Bytes.ToArray();
+                st.Host.Log($"warning: found empty hash, assuming '{zero.ToString(HashFormat.Sri, true)}'");
             }
             else (algo, bytes) = HashBuiltins.ParseHash(outputHash, algoOpt, posDrvName);
             bool rec = recursive ?? false;

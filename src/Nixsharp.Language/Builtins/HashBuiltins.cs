@@ -1,6 +1,7 @@
 // hashString, hashFile and convertHash.
 namespace Nixsharp.Language.Builtins;
 
+using Nixsharp.Formats.Hashes;
 using Nixsharp.Language.Evaluation;
 using Nixsharp.Language.Syntax;
 
@@ -34,13 +35,13 @@ internal static class HashBuiltins
             var hash = st.ForceStringNoContext(AttrBuiltins.Need(st, "convertHash", st.Symbols["hash"], args, pos), pos);
             string? algo = args.Get(st.Symbols["hashAlgo"]) is { } av ? st.ForceStringNoContext(av, pos) : null;
             var format = st.ForceStringNoContext(AttrBuiltins.Need(st, "convertHash", st.Symbols["toHashFormat"], args, pos), pos);
-            var (alg, bytes) = ParseHash(hash, algo, pos);
+            var parsed = ParseHashValue(hash, algo);
             return StringValue.Of(format switch
             {
-                "base16" => Hashing.ToBase16(bytes),
-                "nix32" or "base32" => Hashing.ToBase32(bytes),
-                "base64" => Convert.ToBase64String(bytes),
-                "sri" => alg + "-" + Convert.ToBase64String(bytes),
+                "base16" => parsed.ToString(HashFormat.Base16, false),
+                "nix32" or "base32" => parsed.ToString(HashFormat.Base32, false),
+                "base64" => parsed.ToString(HashFormat.Base64, false),
+                "sri" => parsed.ToString(HashFormat.Sri, true),
                 _ => throw new EvalError($"unknown hash format '{format}', expect 'base16', 'base32', 'nix32', 'base64', or 'sri'", pos),
             });
         });
@@ -53,41 +54,27 @@ internal static class HashBuiltins
     }
 
     /// <summary>Parses "algo:…", "algo-base64" (SRI) or a bare hash whose algorithm is given,
-    /// with Nix 2.8's rules and messages (hex, Nix base-32 or base-64 told apart by length).</summary>
+    /// with Nix 2.8's rules and messages (the wire-format layer's Hash.ParseAny). An unknown
+    /// algorithm is a usage error, as in Nix.</summary>
     public static (string Algo, byte[] Bytes) ParseHash(string original, string? algo, Pos pos)
     {
-        string rest = original;
-        bool sri = false;
-        string? parsedAlgo = null;
-        int colon = original.IndexOf(':');
-        if (colon >= 0) { parsedAlgo = original.Substring(0, colon); rest = original.Substring(colon + 1); }
-        else
+        var hash = ParseHashValue(original, algo);
+        return (hash.AlgorithmName, hash.Bytes.ToArray());
+    }
+
+    private static Hash ParseHashValue(string original, string? algo)
+    {
+        try
         {
-            int dash = original.IndexOf('-');
-            if (dash >= 0) { parsedAlgo = original.Substring(0, dash); rest = original.Substring(dash + 1); sri = true; }
+            return Hash.ParseAny(original, algo is null ? null : Hash.ParseType(algo));
         }
-        if (parsedAlgo is not null && Hashing.SizeOf(parsedAlgo) < 0)
-            throw new UsageError($"unknown hash algorithm '{parsedAlgo}'");
-        if (parsedAlgo is null && algo is null)
-            throw new EvalError($"hash '{rest}' does not include a type, nor is the type otherwise known from context");
-        if (parsedAlgo is not null && algo is not null && parsedAlgo != algo)
-            throw new EvalError($"hash '{original}' should have type '{algo}'");
-        var type = parsedAlgo ?? algo!;
-        if (Hashing.SizeOf(type) < 0) throw new UsageError($"unknown hash algorithm '{type}'");
-        int size = Hashing.SizeOf(type);
-        if (!sri && rest.Length == size * 2)
-            return (type, Hashing.FromBase16(rest, size) ?? throw new EvalError($"invalid base-16 hash '{rest}'"));
-        if (!sri && rest.Length == Nixsharp.Formats.Hashes.NixBase32.EncodedLength(size))
-            return (type, Hashing.FromBase32(rest, size) ?? throw new EvalError($"invalid base-32 hash '{rest}'"));
-        if (sri || rest.Length == (size + 2) / 3 * 4)
+        catch (UnknownHashAlgorithmException e)
         {
-            byte[] d;
-            // Nix's decoder names the bad character in a way that prints as nothing.
-            try { d = Convert.FromBase64String(rest); }
-            catch (FormatException) { throw new EvalError("invalid character in Base64 string: ''"); }
-            if (d.Length != size) throw new EvalError($"invalid {(sri ? "SRI" : "base-64")} hash '{rest}'");
-            return (type, d);
+            throw new UsageError(e.Message);
         }
-        throw new EvalError($"hash '{rest}' has wrong length for hash type '{type}'");
+        catch (HashFormatException e)
+        {
+            throw new EvalError(e.Message);
+        }
     }
 }

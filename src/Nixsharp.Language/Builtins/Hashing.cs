@@ -10,15 +10,6 @@ public static class Hashing
     public static int SizeOf(string algo) => HashAlgorithms.SizeOf(algo);
     public static byte[] Compute(string algo, ReadOnlySpan<byte> data) => HashAlgorithms.Compute(algo, data);
     public static string ToBase16(byte[] h) => HashAlgorithms.ToBase16(h);
-    public static string ToBase32(byte[] h) => NixBase32.Encode(h);
-    public static byte[]? FromBase32(string s, int size) => NixBase32.Decode(s, size);
-
-    public static byte[]? FromBase16(string s, int size)
-    {
-        if (s.Length != size * 2) return null;
-        try { return Convert.FromHexString(s); }
-        catch (FormatException) { return null; }
-    }
 
     /// <summary>`builtins.placeholder`: "/" and the base-32 SHA-256 of "nix-output:NAME".</summary>
     public static string Placeholder(string outputName) =>
