@@ -162,6 +162,8 @@ internal static class DerivationBuiltins
             throw new EvalError(e.Message, posDrvName);
         }
 
+        ToText(drv);
+
         if (outputHash is not null)
         {
             if (outputs.Count != 1 || outputs[0] != "out")
@@ -200,5 +202,17 @@ internal static class DerivationBuiltins
         foreach (var (name, o) in drv.Outputs)
             b.Add(st.Symbols.Intern(name), new StringValue(o.Path, StringContext.From(new[] { "!" + name + "!" + drvPathS })));
         return b.Build();
+    }
+
+    /// <summary>The evaluator's strings hold one byte per char; a Derivation holds text (it is
+    /// UTF-8-encoded when written and hashed), so non-ASCII values are decoded once here.</summary>
+    private static void ToText(Derivation drv)
+    {
+        drv.Builder = ByteString.ToUtf16(drv.Builder);
+        drv.Platform = ByteString.ToUtf16(drv.Platform);
+        for (int i = 0; i < drv.Args.Count; i++) drv.Args[i] = ByteString.ToUtf16(drv.Args[i]);
+        var env = drv.Env.ToList();
+        drv.Env.Clear();
+        foreach (var (k, v) in env) drv.Env[ByteString.ToUtf16(k)] = ByteString.ToUtf16(v);
     }
 }
