@@ -29,7 +29,9 @@ public sealed class EvalSession
     /// <summary>Exit at once on stack exhaustion instead of unwinding (see EvalSettings.OnStackOverflow).</summary>
     public bool ExitOnStackOverflow { get; set; }
 
-    public EvalState CreateState()
+    /// <summary>The evaluator's state; without a store backend, store paths are computed but
+    /// nothing is written (Nix's read-only mode, as for --eval).</summary>
+    public EvalState CreateState(IStoreBackend? store = null)
     {
         if (ExitOnStackOverflow)
         {
@@ -45,7 +47,7 @@ public sealed class EvalSession
         var nixPath = Io.GetEnv("NIX_PATH");
         if (nixPath is not null)
             foreach (var entry in EvalSettings.SplitNixPath(ByteString.FromUtf16(nixPath))) Settings.AddSearchPathEntry(entry);
-        var host = new LocalHost(line => Io.Err(AnsiFilter.Filter(line) + "\n"), Io.GetEnv, new Glue.ReadOnlyStoreBackend(Settings.StoreDir));
+        var host = new LocalHost(line => Io.Err(AnsiFilter.Filter(line) + "\n"), Io.GetEnv, store ?? new Glue.ReadOnlyStoreBackend(Settings.StoreDir));
         return new EvalState(Settings, host);
     }
 
@@ -77,6 +79,11 @@ public sealed class EvalSession
         catch (UsageException e)
         {
             Io.Err($"error: {e.Message}\nTry '{ProgramName} --help' for more information.\n");
+            return 1;
+        }
+        catch (Exception e) when (e is Nixsharp.Store.Local.StoreException or Nixsharp.Store.Database.StoreDatabaseException)
+        {
+            Io.Err($"error: {e.Message}\n");
             return 1;
         }
         catch (InsufficientExecutionStackException)

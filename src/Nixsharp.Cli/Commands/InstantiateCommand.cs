@@ -1,5 +1,6 @@
 // `nixsharp instantiate`: nix-instantiate's command line and output, flag for flag.
-// Evaluation modes (--eval, --parse, --find-file) work now; writing .drv files needs the store.
+// Without --eval it instantiates: derivations are written to the store as .drv files and their
+// paths printed; --eval and --parse evaluate read-only, writing nothing.
 namespace Nixsharp.Cli.Commands;
 
 using Nixsharp.Language.Evaluation;
@@ -27,6 +28,8 @@ public static class InstantiateCommand
         "  --argstr NAME STR   pass the string STR as argument NAME\n" +
         "  -I PATH             add PATH (or prefix=PATH) to the search path for <...>\n" +
         "  --find-file         print where <...> paths resolve\n" +
+        "  --add-root PATH     register the .drv files as GC roots (PATH, PATH-2, ...)\n" +
+        "  --store STORE       the store to write to ('auto', 'local', a directory, 'local?root=DIR')\n" +
         "  --show-trace        show the evaluation trace of errors\n" +
         "  --max-call-depth N  fail with \"stack overflow\" beyond N nested calls\n" +
         "  --option NAME VAL   set a Nix setting (max-call-depth, pure-eval, system, ...)\n" +
@@ -46,6 +49,7 @@ public static class InstantiateCommand
         var attrPaths = new List<string>();
         bool readStdin = false, fromArgs = false, findFile = false, evalOnly = false, parseOnly = false;
         bool strict = false, xmlLocation = true;
+        string? gcRoot = null, storeUri = null;
         var output = OutputKind.Plain;
 
         for (int i = 0; i < args.Length; i++)
@@ -61,7 +65,8 @@ public static class InstantiateCommand
                 case "--parse": case "--parse-only": parseOnly = evalOnly = true; break;
                 case "--find-file": findFile = true; break;
                 case "--attr": case "-A": attrPaths.Add(ByteString.FromUtf16(EvalSession.Need(args, ref i, a))); break;
-                case "--add-root": EvalSession.Need(args, ref i, a); break;
+                case "--add-root": gcRoot = EvalSession.Need(args, ref i, a); break;
+                case "--store": storeUri = EvalSession.Need(args, ref i, a); break;
                 case "--xml": output = OutputKind.Xml; break;
                 case "--json": output = OutputKind.Json; break;
                 case "--no-location": xmlLocation = false; break;
@@ -74,7 +79,10 @@ public static class InstantiateCommand
             }
         }
 
-        var st = session.CreateState();
+        // Instantiating writes to a store; evaluating only computes paths, as in Nix's read-only mode.
+        using var store = evalOnly || findFile ? null : Glue.StoreOpener.Open(storeUri, io);
+        var target = store is null ? null : new Instantiation(store, gcRoot, io);
+        var st = session.CreateState(store is null ? null : new Glue.LocalStoreBackend(store));
         var autoArgs = session.BuildAutoArgs(st);
         if (attrPaths.Count == 0) attrPaths.Add("");
         var cwd = session.Settings.WorkingDirectory;
@@ -91,7 +99,7 @@ public static class InstantiateCommand
             using var ms = new MemoryStream();
             stdin.CopyTo(ms);
             var e = st.ParseStdin(ByteString.FromBytes(ms.ToArray()), cwd);
-            Process(st, io, e, attrPaths, parseOnly, strict, autoArgs, evalOnly, output, xmlLocation);
+            Process(st, io, e, attrPaths, parseOnly, strict, autoArgs, target, output, xmlLocation);
         }
         else if (files.Count == 0 && !fromArgs) files.Add("./default.nix");
 
@@ -107,7 +115,7 @@ public static class InstantiateCommand
                     throw new HostError($"getting status of '{resolved}': No such file or directory");
                 e = st.ParseFile(resolved);
             }
-            Process(st, io, e, attrPaths, parseOnly, strict, autoArgs, evalOnly, output, xmlLocation);
+            Process(st, io, e, attrPaths, parseOnly, strict, autoArgs, target, output, xmlLocation);
         }
         return 0;
     }
@@ -120,7 +128,7 @@ public static class InstantiateCommand
     }
 
     private static void Process(EvalState st, CliIo io, Expr e, List<string> attrPaths, bool parseOnly, bool strict,
-        AttrsValue autoArgs, bool evalOnly, OutputKind output, bool xmlLocation)
+        AttrsValue autoArgs, Instantiation? target, OutputKind output, bool xmlLocation)
     {
         if (parseOnly)
         {
@@ -132,8 +140,11 @@ public static class InstantiateCommand
         {
             var (v, pos) = AttrPath.Find(st, attrPath, autoArgs, root);
             v = st.Force(v, pos);
-            if (!evalOnly)
-                throw new HostError("instantiating derivations (writing .drv files) needs the Nix store, which this version of nixsharp does not implement yet; use --eval to evaluate");
+            if (target is not null)
+            {
+                target.Print(DerivationCollector.Collect(st, v, autoArgs, pos));
+                continue;
+            }
             var res = autoArgs.Count == 0 ? v : st.AutoCall(v, autoArgs);
             switch (output)
             {
@@ -147,6 +158,46 @@ public static class InstantiateCommand
                     if (strict) st.ForceDeep(res);
                     io.Out(ValuePrinter.Print(st, res) + "\n");
                     break;
+            }
+        }
+    }
+
+    /// <summary>Prints instantiated derivations as nix-instantiate does, registering them as GC
+    /// roots with --add-root (or warning once that they are not).</summary>
+    private sealed class Instantiation
+    {
+        private readonly Nixsharp.Store.Local.LocalStore _store;
+        private readonly string? _gcRoot;
+        private readonly CliIo _io;
+        private int _rootNumber;
+        private bool _warned;
+
+        public Instantiation(Nixsharp.Store.Local.LocalStore store, string? gcRoot, CliIo io)
+        {
+            _store = store; _gcRoot = gcRoot; _io = io;
+        }
+
+        public void Print(List<FoundDerivation> drvs)
+        {
+            foreach (var d in drvs)
+            {
+                if (d.OutputName.Length == 0) throw new HostError($"derivation '{d.DrvPath}' lacks an 'outputName' attribute ");
+                var shown = d.DrvPath;
+                if (_gcRoot is null)
+                {
+                    if (!_warned) _io.Err("warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n");
+                    _warned = true;
+                }
+                else
+                {
+                    var rootName = Path.GetFullPath(_gcRoot, _io.WorkingDirectory);
+                    if (++_rootNumber > 1) rootName += "-" + _rootNumber;
+                    var roots = new Nixsharp.Store.Local.GcRoots(_store.Layout, _store.IsValidPath, _store.Log);
+                    _store.AddTempRoot(d.DrvPath);
+                    shown = roots.AddPermRoot(ByteString.ToUtf16(d.DrvPath), rootName);
+                    shown = ByteString.FromUtf16(shown);
+                }
+                _io.Out(shown + (d.OutputName != "out" ? "!" + d.OutputName : "") + "\n");
             }
         }
     }

@@ -1,0 +1,401 @@
+// A local store: store paths on disk plus the database that says which of them are valid.
+// The rule everything here follows: a path counts only once its database row commits, and its
+// files are complete and canonical before that. Writers hold the path's lock while they write,
+// so concurrent adders of one path do the work once; whatever a crash leaves behind is invalid
+// and is removed by the next writer of that path or by the garbage collector.
+namespace Nixsharp.Store.Local;
+
+using System.Security.Cryptography;
+using System.Text;
+using Nixsharp.Formats.Derivations;
+using Nixsharp.Formats.Hashes;
+using Nixsharp.Formats.Nar;
+using Nixsharp.Formats.StorePaths;
+using Nixsharp.Store.Database;
+
+public sealed partial class LocalStore : IDisposable
+{
+    public StoreLayout Layout { get; }
+    public StorePathComputer Paths { get; }
+    public StoreDatabase Db { get; }
+    public DerivationHasher Hasher { get; }
+    /// <summary>Where informational messages go (Nix prints them on stderr).</summary>
+    public Action<string> Log { get; set; } = _ => { };
+
+    private readonly TempRoots _tempRoots;
+
+    private LocalStore(StoreLayout layout, StoreDatabase db)
+    {
+        Layout = layout;
+        Db = db;
+        Paths = new StorePathComputer(layout.StoreDir);
+        Hasher = new DerivationHasher(Paths, ReadDerivationOrNull);
+        _tempRoots = new TempRoots(layout);
+    }
+
+    /// <summary>Opens the store, creating its directories and database when they do not exist.</summary>
+    public static LocalStore Open(StoreLayout layout)
+    {
+        try
+        {
+            Directory.CreateDirectory(layout.RealStoreDir);
+            foreach (var dir in new[] { layout.StateDir, layout.DbDir, layout.TempRootsDir, layout.GcRootsDir, layout.ProfilesDir })
+                Directory.CreateDirectory(dir);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new StoreException($"cannot create the store under '{layout.RealStoreDir}' and '{layout.StateDir}': permission denied " +
+                                     "(run as root, or use --store DIR for a store in a directory you can write)");
+        }
+        var store = new LocalStore(layout, new StoreDatabase(layout));
+        store.EnsureReservedSpace();
+        return store;
+    }
+
+    /// <summary>Keeps db/reserved at its size, so that a collector can free that much first even
+    /// when the disk is full.</summary>
+    private void EnsureReservedSpace()
+    {
+        try
+        {
+            if (File.Exists(Layout.ReservedFile) && new FileInfo(Layout.ReservedFile).Length == ReservedSpace) return;
+            using var f = new FileStream(Layout.ReservedFile, FileMode.Create, FileAccess.Write);
+            var block = new byte[1 << 16];
+            Array.Fill(block, (byte)'X');
+            for (long done = 0; done < ReservedSpace; done += block.Length) f.Write(block);
+        }
+        catch (IOException) { } // a full disk is exactly when this may fail; not fatal
+        catch (UnauthorizedAccessException) { }
+    }
+
+    public string StoreDir => Layout.StoreDir;
+    public string ToRealPath(string storePath) => Layout.ToReal(storePath);
+
+    public bool IsValidPath(string storePath) => Db.IsValidPath(storePath);
+    public ValidPathInfo? QueryPathInfo(string storePath) => Db.QueryPathInfo(storePath);
+
+    public ValidPathInfo QueryValidPathInfo(string storePath) =>
+        Db.QueryPathInfo(storePath) ?? throw new StoreException($"path '{storePath}' is not valid");
+
+    /// <summary>Checks that a string is a store path in this store (not something below one).</summary>
+    public string ParseStorePath(string path)
+    {
+        var dir = StoreDir + "/";
+        if (!path.StartsWith(dir, StringComparison.Ordinal))
+            throw new StoreException($"path '{path}' is not in the Nix store");
+        var baseName = path.Substring(dir.Length);
+        if (baseName.Length < 34 || baseName[32] != '-' || baseName.IndexOf('/') >= 0)
+            throw new StoreException($"path '{path}' is not a valid store path");
+        foreach (var c in baseName.AsSpan(0, 32))
+            if (!NixBase32.Alphabet.Contains(c)) throw new StoreException($"path '{path}' is not a valid store path");
+        try { StorePathComputer.CheckName(baseName.Substring(33)); }
+        catch (FormatException e) { throw new StoreException($"path '{path}' is not a valid store path: {e.Message}"); }
+        return path;
+    }
+
+    /// <summary>The store path that a path (possibly below one, possibly through the real store
+    /// directory of a chroot store) belongs to.</summary>
+    public string ToStorePath(string path)
+    {
+        if (Layout.RealStoreDir != StoreDir && path.StartsWith(Layout.RealStoreDir + "/", StringComparison.Ordinal))
+            path = StoreDir + path.Substring(Layout.RealStoreDir.Length);
+        var dir = StoreDir + "/";
+        if (!path.StartsWith(dir, StringComparison.Ordinal))
+            throw new StoreException($"path '{path}' is not in the Nix store");
+        var slash = path.IndexOf('/', dir.Length);
+        return ParseStorePath(slash < 0 ? path : path.Substring(0, slash));
+    }
+
+    /// <summary>Keeps a path alive against concurrent garbage collection for this process's life.</summary>
+    public void AddTempRoot(string storePath) => _tempRoots.Add(storePath);
+
+    // ---- Adding contents ------------------------------------------------------------------------
+
+    /// <summary>Copies a file tree (recursive) or a single file's contents (flat) into the store as
+    /// a content-addressed path, like `nix-store --add` / `--add-fixed` and path interpolation.</summary>
+    public string AddToStore(string name, string sourcePath, bool recursive = true, string hashAlgo = "sha256",
+        Func<string, bool>? filter = null, bool repair = false)
+    {
+        StorePathComputer.CheckName(name);
+        if (!recursive && filter is not null) throw new ArgumentException("a filter needs recursive ingestion", nameof(filter));
+        var st = Posix.LStat(sourcePath) ?? throw new StoreException($"getting status of '{sourcePath}': No such file or directory");
+        if (!recursive && !st.IsRegular)
+            throw new StoreException($"'{sourcePath}' is not a regular file: flat ingestion takes the contents of one file");
+
+        // First pass: the content hash, which names the path.
+        byte[] contentHash;
+        using (var h = HashAlgorithms.Create(hashAlgo))
+        using (var sink = new HashingStream(h))
+        {
+            if (recursive) NarWriter.Dump(sourcePath, sink, filter);
+            else using (var f = File.OpenRead(sourcePath)) f.CopyTo(sink, 1 << 16);
+            contentHash = h.GetHashAndReset();
+        }
+        var storePath = Paths.MakeFixedOutputPath(recursive, hashAlgo, contentHash, name);
+        var ca = $"fixed:{(recursive ? "r:" : "")}{hashAlgo}:{NixBase32.Encode(contentHash)}";
+
+        return WriteOnce(storePath, repair, real =>
+        {
+            if (recursive) CopyTree(sourcePath, real, filter);
+            else
+            {
+                using var src = File.OpenRead(sourcePath);
+                using var dst = new FileStream(real, FileMode.CreateNew, FileAccess.Write);
+                src.CopyTo(dst, 1 << 16);
+            }
+            StoreFiles.Canonicalise(real);
+            var (narHash, narSize) = HashNar(real);
+            // What landed in the store must be what we named it after (the source may have
+            // changed between the passes).
+            var check = recursive && hashAlgo == "sha256" ? narHash : HashContents(real, recursive, hashAlgo);
+            if (!check.AsSpan().SequenceEqual(contentHash))
+                throw new StoreException($"'{sourcePath}' changed while it was being added to the store; try again");
+            return new ValidPathInfo
+            {
+                Path = storePath, NarHash = ValidPathInfo.FormatNarHash(narHash), NarSize = narSize, ContentAddress = ca,
+            };
+        });
+    }
+
+    /// <summary>Adds a text file with the given references (builtins.toFile, .drv files).</summary>
+    public string AddTextToStore(string name, ReadOnlySpan<byte> contents, IReadOnlyCollection<string> references, bool repair = false)
+    {
+        var storePath = Paths.ComputeTextPath(name, contents, references);
+        var bytes = contents.ToArray();
+        return WriteOnce(storePath, repair, real =>
+        {
+            using (var f = new FileStream(real, FileMode.CreateNew, FileAccess.Write)) f.Write(bytes);
+            StoreFiles.Canonicalise(real);
+            var (narHash, narSize) = HashNar(real);
+            return new ValidPathInfo
+            {
+                Path = storePath, NarHash = ValidPathInfo.FormatNarHash(narHash), NarSize = narSize,
+                ContentAddress = "text:sha256:" + NixBase32.Encode(SHA256.HashData(bytes)),
+                References = ValidPathInfo.PathSet(references),
+            };
+        });
+    }
+
+    /// <summary>Writes a derivation as a .drv file (checking its output paths) and returns its path.</summary>
+    public string AddDerivation(Derivation drv, bool repair = false)
+    {
+        var text = Encoding.UTF8.GetBytes(drv.Unparse(false));
+        var refs = new SortedSet<string>(drv.InputSrcs, StringComparer.Ordinal);
+        foreach (var d in drv.InputDrvs.Keys) refs.Add(d);
+        var path = Paths.ComputeTextPath(drv.Name + ".drv", text, refs);
+        Hasher.CheckOutputs(path, drv);
+        var written = AddTextToStore(drv.Name + ".drv", text, refs, repair);
+        Hasher.Remember(written, drv);
+        return written;
+    }
+
+    /// <summary>Imports a path from its NAR (copying, `store import`, substitution). The NAR is
+    /// streamed into place and checked against the claimed hash and size before anything counts.</summary>
+    public void AddFromNar(ValidPathInfo info, Stream nar, bool repair = false)
+    {
+        ParseStorePath(info.Path);
+        foreach (var r in info.References) ParseStorePath(r);
+        WriteOnce(info.Path, repair, real =>
+        {
+            using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var reader = new HashingReadStream(nar, h);
+            NarReader.Parse(reader, new NarRestorer(real));
+            var narHash = h.GetHashAndReset();
+            var expected = info.NarHash;
+            var actual = ValidPathInfo.FormatNarHash(narHash);
+            if (!string.Equals(expected, actual, StringComparison.Ordinal))
+                throw new StoreException($"hash mismatch importing path '{info.Path}';\n  specified: {expected}\n  got:       {actual}");
+            if (info.NarSize != 0 && info.NarSize != reader.BytesRead)
+                throw new StoreException($"size mismatch importing path '{info.Path}';\n  specified: {info.NarSize}\n  got:       {reader.BytesRead}");
+            StoreFiles.Canonicalise(real);
+            CheckContentAddress(info, real);
+            return info with { NarSize = reader.BytesRead };
+        });
+    }
+
+    private void CheckContentAddress(ValidPathInfo info, string real)
+    {
+        if (info.ContentAddress is not { } ca) return;
+        string computed;
+        if (ca.StartsWith("text:", StringComparison.Ordinal))
+        {
+            computed = Paths.ComputeTextPath(BaseName(info.Path), File.ReadAllBytes(real),
+                info.References.Where(r => r != info.Path));
+        }
+        else if (ca.StartsWith("fixed:", StringComparison.Ordinal))
+        {
+            var rest = ca.Substring(6);
+            bool recursive = rest.StartsWith("r:", StringComparison.Ordinal);
+            if (recursive) rest = rest.Substring(2);
+            var algo = rest.Substring(0, Math.Max(0, rest.IndexOf(':')));
+            computed = Paths.MakeFixedOutputPath(recursive, algo, HashContents(real, recursive, algo), BaseName(info.Path));
+        }
+        else throw new StoreException($"path '{info.Path}' has an unknown content address '{ca}'");
+        if (computed != info.Path)
+            throw new StoreException($"cannot add path '{info.Path}' to the Nix store because it claims to be content-addressed but isn't");
+    }
+
+    private static string BaseName(string storePath) => storePath.Substring(storePath.LastIndexOf('/') + 34);
+
+    /// <summary>The common shape of every write: temp root, path lock, re-check, clear leftovers,
+    /// write, register, release. Returns the path.</summary>
+    private string WriteOnce(string storePath, bool repair, Func<string, ValidPathInfo> write)
+    {
+        AddTempRoot(storePath);
+        if (!repair && IsValidPath(storePath)) return storePath;
+        var real = ToRealPath(storePath);
+        using var locks = PathLocks.Acquire(new[] { real }, wait: true,
+            waiting: p => Log($"waiting for lock on '{storePath}'..."))!;
+        if (repair || !IsValidPath(storePath))
+        {
+            // Whatever is there is a leftover of an interrupted writer (or, with repair, damaged).
+            StoreFiles.DeleteTree(real);
+            ValidPathInfo info;
+            try
+            {
+                info = write(real);
+            }
+            catch
+            {
+                try { StoreFiles.DeleteTree(real); } catch (IOException) { }
+                throw;
+            }
+            Register(new[] { info });
+        }
+        locks.SetDeletion(true);
+        return storePath;
+    }
+
+    /// <summary>Registers paths whose files are in place, in one transaction. .drv paths get
+    /// their outputs recorded (and checked) as Nix does.</summary>
+    public void Register(IReadOnlyList<ValidPathInfo> infos)
+    {
+        Dictionary<string, IReadOnlyDictionary<string, string>>? drvOutputs = null;
+        foreach (var info in infos)
+        {
+            if (!info.Path.EndsWith(".drv", StringComparison.Ordinal)) continue;
+            var drv = ReadDerivationFile(info.Path);
+            Hasher.CheckOutputs(info.Path, drv);
+            drvOutputs ??= new(StringComparer.Ordinal);
+            var outs = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (name, o) in drv.Outputs)
+                if (o.Path.Length > 0) outs[name] = o.Path;
+            drvOutputs[info.Path] = outs;
+        }
+        Db.RegisterValidPaths(infos, drvOutputs);
+    }
+
+    // ---- Reading --------------------------------------------------------------------------------
+
+    /// <summary>Parses a .drv file in the store (valid or about to be registered).</summary>
+    public Derivation ReadDerivationFile(string drvPath)
+    {
+        var real = ToRealPath(drvPath);
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(real); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"reading derivation '{drvPath}': {e.Message}");
+        }
+        var name = BaseName(drvPath);
+        if (!name.EndsWith(".drv", StringComparison.Ordinal))
+            throw new StoreException($"'{drvPath}' is not a derivation (its name does not end in .drv)");
+        try { return DerivationParser.Parse(bytes, name.Substring(0, name.Length - 4), StoreDir); }
+        catch (FormatException e) { throw new StoreException($"error parsing derivation '{drvPath}': {e.Message}"); }
+    }
+
+    private Derivation? ReadDerivationOrNull(string drvPath)
+    {
+        try { return File.Exists(ToRealPath(drvPath)) ? ReadDerivationFile(drvPath) : null; }
+        catch (StoreException) { return null; }
+    }
+
+    /// <summary>Writes the NAR of a store path (or anything) to a stream.</summary>
+    public void DumpPath(string storePath, Stream output) => NarWriter.Dump(ToRealPath(storePath), output);
+
+    public static (byte[] Hash, long Size) HashNar(string realPath)
+    {
+        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sink = new HashingStream(h);
+        NarWriter.Dump(realPath, sink);
+        return (h.GetHashAndReset(), sink.Length64);
+    }
+
+    private static byte[] HashContents(string realPath, bool recursive, string algo)
+    {
+        using var h = HashAlgorithms.Create(algo);
+        using var sink = new HashingStream(h);
+        if (recursive) NarWriter.Dump(realPath, sink);
+        else using (var f = File.OpenRead(realPath)) f.CopyTo(sink, 1 << 16);
+        return h.GetHashAndReset();
+    }
+
+    /// <summary>Copies a file tree as a NAR would carry it: regular files (with the owner's
+    /// execute bit), directories and symlinks, nothing else, never following symlinks.</summary>
+    private static void CopyTree(string source, string target, Func<string, bool>? filter)
+    {
+        var st = Posix.LStat(source) ?? throw new StoreException($"'{source}' disappeared while it was being added");
+        if (st.IsSymlink)
+            File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
+        else if (st.IsDirectory)
+        {
+            Directory.CreateDirectory(target);
+            foreach (var entry in Directory.EnumerateFileSystemEntries(source))
+            {
+                if (filter is not null && !filter(entry)) continue;
+                CopyTree(entry, Path.Combine(target, Path.GetFileName(entry)), filter);
+            }
+        }
+        else if (st.IsRegular)
+        {
+            using (var src = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+            using (var dst = new FileStream(target, FileMode.CreateNew, FileAccess.Write))
+                src.CopyTo(dst, 1 << 16);
+            if ((st.Permissions & 0x40) != 0)
+                File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        else throw new StoreException($"file '{source}' has an unsupported type");
+    }
+
+    public void Dispose()
+    {
+        _tempRoots.Dispose();
+        Db.Dispose();
+    }
+}
+
+/// <summary>A store operation failed for a reason the user can act on; the message says which.</summary>
+public sealed class StoreException : Exception
+{
+    public StoreException(string message) : base(message) { }
+}
+
+/// <summary>Reads through to an inner stream, hashing and counting the bytes that pass.</summary>
+public sealed class HashingReadStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly IncrementalHash _hash;
+    public long BytesRead { get; private set; }
+
+    public HashingReadStream(Stream inner, IncrementalHash hash) { _inner = inner; _hash = hash; }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = _inner.Read(buffer);
+        _hash.AppendData(buffer[..n]);
+        BytesRead += n;
+        return n;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
