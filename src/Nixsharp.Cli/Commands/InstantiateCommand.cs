@@ -181,8 +181,10 @@ public static class InstantiateCommand
         {
             foreach (var d in drvs)
             {
-                if (d.OutputName.Length == 0) throw new HostError($"derivation '{d.DrvPath}' lacks an 'outputName' attribute ");
-                var shown = d.DrvPath;
+                var drvPath = d.QueryDrvPath();
+                var outputName = d.QueryOutputName();
+                if (outputName.Length == 0) throw new HostError($"derivation '{drvPath}' lacks an 'outputName' attribute ");
+                var shown = drvPath;
                 if (_gcRoot is null)
                 {
                     if (!_warned) _io.Err("warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n");
@@ -193,11 +195,11 @@ public static class InstantiateCommand
                     var rootName = Path.GetFullPath(_gcRoot, _io.WorkingDirectory);
                     if (++_rootNumber > 1) rootName += "-" + _rootNumber;
                     var roots = new Nixsharp.Store.Local.GcRoots(_store.Layout, _store.IsValidPath, _store.Log);
-                    _store.AddTempRoot(d.DrvPath);
-                    shown = roots.AddPermRoot(ByteString.ToUtf16(d.DrvPath), rootName);
+                    _store.AddTempRoot(ByteString.ToUtf16(drvPath));
+                    shown = roots.AddPermRoot(ByteString.ToUtf16(drvPath), rootName);
                     shown = ByteString.FromUtf16(shown);
                 }
-                _io.Out(shown + (d.OutputName != "out" ? "!" + d.OutputName : "") + "\n");
+                _io.Out(shown + (outputName != "out" ? "!" + outputName : "") + "\n");
             }
         }
     }

@@ -6,7 +6,30 @@ namespace Nixsharp.Language.Evaluation;
 using System.Runtime.CompilerServices;
 using Nixsharp.Language.Syntax;
 
-public sealed record FoundDerivation(string AttrPath, string DrvPath, string OutputName);
+/// <summary>A derivation found in a value. Its drvPath and outputName are evaluated only when
+/// asked for, as Nix does (so warnings and errors appear in the same order).</summary>
+public sealed class FoundDerivation
+{
+    private readonly EvalState _st;
+    private readonly AttrsValue _attrs;
+    private readonly Pos _pos;
+    public string AttrPath { get; }
+    public string Name { get; }
+
+    internal FoundDerivation(EvalState st, AttrsValue attrs, string attrPath, string name, Pos pos)
+    {
+        _st = st; _attrs = attrs; AttrPath = attrPath; Name = name; _pos = pos;
+    }
+
+    public string QueryDrvPath()
+    {
+        var v = _attrs.Get(_st.Symbols["drvPath"]) ?? throw new EvalError("derivation does not contain a 'drvPath' attribute");
+        return _st.ForceString(v, new ContextBuilder(), _pos);
+    }
+
+    public string QueryOutputName() =>
+        _attrs.Get(_st.Symbols["outputName"]) is { } o ? _st.ForceString(o, _pos) : "";
+}
 
 public static class DerivationCollector
 {
@@ -58,10 +81,9 @@ public static class DerivationCollector
     {
         if (v is not AttrsValue attrs || !st.IsDerivation(attrs)) return true;
         if (!done.Add(attrs)) return false;
-        var drvPathValue = attrs.Get(st.Symbols["drvPath"]) ?? throw new EvalError("derivation does not contain a 'drvPath' attribute");
-        var drvPath = st.ForceString(drvPathValue, new ContextBuilder(), pos);
-        var outputName = attrs.Get(st.Symbols["outputName"]) is { } o ? st.ForceString(o, pos) : "";
-        found.Add(new FoundDerivation(path, drvPath, outputName));
+        // Nix reads the name when it finds a derivation; the rest waits until it is needed.
+        var nameValue = attrs.Get(st.Symbols["name"]) ?? throw new EvalError("derivation name missing");
+        found.Add(new FoundDerivation(st, attrs, path, st.ForceString(nameValue, pos), pos));
         return false;
     }
 

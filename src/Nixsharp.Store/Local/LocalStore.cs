@@ -39,6 +39,9 @@ public sealed partial class LocalStore : IDisposable
         try
         {
             Directory.CreateDirectory(layout.RealStoreDir);
+            // Nix's directory of deduplication links; nixsharp does not deduplicate yet, but keeps
+            // the layout Nix expects.
+            Directory.CreateDirectory(Path.Combine(layout.RealStoreDir, ".links"));
             foreach (var dir in new[] { layout.StateDir, layout.DbDir, layout.TempRootsDir, layout.GcRootsDir, layout.ProfilesDir })
                 Directory.CreateDirectory(dir);
         }
