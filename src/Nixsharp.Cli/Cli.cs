@@ -16,6 +16,7 @@ public static class Cli
         var root = new RootCommand("nixsharp: the Nix language, store and deployment in one binary");
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(Commands.Store.StoreCommand.Create(io));
+        root.Subcommands.Add(HashCommand.Create(io));
         root.Subcommands.Add(new Command("instantiate", "Evaluate Nix expressions like nix-instantiate (see 'nixsharp instantiate --help')"));
         var config = new InvocationConfiguration
         {

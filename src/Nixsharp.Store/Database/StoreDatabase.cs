@@ -85,6 +85,8 @@ public sealed class StoreDatabase : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
+            foreach (var cmd in _statements.Values) cmd.Dispose();
+            _statements.Clear();
             _connection.Dispose();
         }
     }
@@ -173,7 +175,7 @@ public sealed class StoreDatabase : IDisposable
 
     private void CreateSchema()
     {
-        using var transaction = _connection.BeginTransaction(deferred: false);
+        using var transaction = Begin(deferred: false);
         Execute(StoreSchema.Sql);
         transaction.Commit();
     }
@@ -218,7 +220,7 @@ public sealed class StoreDatabase : IDisposable
     /// <summary>The path's row and references; null if it is not valid.</summary>
     public ValidPathInfo? QueryPathInfo(string path) => Read("querying path info", () =>
     {
-        using var cmd = Command("select id, hash, registrationTime, deriver, narSize, ultimate, sigs, ca from ValidPaths where path = $path",
+        var cmd = Command("select id, hash, registrationTime, deriver, narSize, ultimate, sigs, ca from ValidPaths where path = $path",
             ("$path", path));
         using var reader = cmd.ExecuteReader();
         if (!reader.Read()) return null;
@@ -262,7 +264,7 @@ public sealed class StoreDatabase : IDisposable
     public IReadOnlyDictionary<string, string> QueryDerivationOutputs(string drvPath) => Read("querying derivation outputs", () =>
     {
         long id = QueryPathId(drvPath) ?? throw new InvalidPathException(DbFile, drvPath);
-        using var cmd = Command("select id, path from DerivationOutputs where drv = $drv", ("$drv", id));
+        var cmd = Command("select id, path from DerivationOutputs where drv = $drv", ("$drv", id));
         using var reader = cmd.ExecuteReader();
         var outputs = new SortedDictionary<string, string>(StringComparer.Ordinal);
         while (reader.Read()) outputs[reader.GetString(0)] = reader.GetString(1);
@@ -278,7 +280,7 @@ public sealed class StoreDatabase : IDisposable
         return Read("looking up a path by hash", () =>
         {
             // The first path at or after the prefix, found through the index on path, as Nix does.
-            using var cmd = Command("select path from ValidPaths where path >= $prefix order by path limit 1", ("$prefix", prefix));
+            var cmd = Command("select path from ValidPaths where path >= $prefix order by path limit 1", ("$prefix", prefix));
             var found = cmd.ExecuteScalar() as string;
             return found is not null && found.StartsWith(prefix, StringComparison.Ordinal) ? found : null;
         });
@@ -301,16 +303,16 @@ public sealed class StoreDatabase : IDisposable
         CheckNoCycles(infos, batch);
         Write("registering valid paths", () =>
         {
-            using var transaction = _connection.BeginTransaction(deferred: false);
+            using var transaction = Begin(deferred: false);
             var ids = new Dictionary<string, long>(StringComparer.Ordinal);
             long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-            using var insert = Command(
+            var insert = Command(
                 "insert into ValidPaths (path, hash, registrationTime, deriver, narSize, ultimate, sigs, ca) " +
                 "values ($path, $hash, $time, $deriver, $narSize, $ultimate, $sigs, $ca) returning id",
                 ("$path", null), ("$hash", null), ("$time", null), ("$deriver", null), ("$narSize", null),
                 ("$ultimate", null), ("$sigs", null), ("$ca", null));
-            using var update = UpdateCommand();
+            var update = UpdateCommand();
             foreach (var info in infos)
             {
                 if (QueryPathId(info.Path) is long existing)
@@ -330,7 +332,7 @@ public sealed class StoreDatabase : IDisposable
                 }
             }
 
-            using var addReference = Command("insert or replace into Refs (referrer, reference) values ($referrer, $reference)",
+            var addReference = Command("insert or replace into Refs (referrer, reference) values ($referrer, $reference)",
                 ("$referrer", null), ("$reference", null));
             foreach (var info in infos)
             {
@@ -349,7 +351,7 @@ public sealed class StoreDatabase : IDisposable
 
             if (derivationOutputs is not null)
             {
-                using var addOutput = Command("insert or replace into DerivationOutputs (drv, id, path) values ($drv, $id, $path)",
+                var addOutput = Command("insert or replace into DerivationOutputs (drv, id, path) values ($drv, $id, $path)",
                     ("$drv", null), ("$id", null), ("$path", null));
                 foreach (var (drvPath, outputs) in derivationOutputs)
                 {
@@ -378,8 +380,8 @@ public sealed class StoreDatabase : IDisposable
         CheckInfo(info);
         Write("updating path info", () =>
         {
-            using var transaction = _connection.BeginTransaction(deferred: false);
-            using var update = UpdateCommand();
+            using var transaction = Begin(deferred: false);
+            var update = UpdateCommand();
             BindUpdate(update, info);
             if (update.ExecuteNonQuery() == 0) throw new InvalidPathException(DbFile, info.Path);
             transaction.Commit();
@@ -393,12 +395,12 @@ public sealed class StoreDatabase : IDisposable
         foreach (var s in added) CheckSignature(path, s);
         Write("adding signatures", () =>
         {
-            using var transaction = _connection.BeginTransaction(deferred: false);
-            using var select = Command("select sigs from ValidPaths where path = $path", ("$path", path));
+            using var transaction = Begin(deferred: false);
+            var select = Command("select sigs from ValidPaths where path = $path", ("$path", path));
             var current = select.ExecuteScalar();
             if (current is null) throw new InvalidPathException(DbFile, path);
             var all = ValidPathInfo.PathSet(SplitSignatures(current as string ?? "")).Union(added);
-            using var update = Command("update ValidPaths set sigs = $sigs where path = $path",
+            var update = Command("update ValidPaths set sigs = $sigs where path = $path",
                 ("$sigs", all.IsEmpty ? null : string.Join(' ', all)), ("$path", path));
             update.ExecuteNonQuery();
             transaction.Commit();
@@ -409,12 +411,12 @@ public sealed class StoreDatabase : IDisposable
     /// <see cref="PathInUseException"/> while other valid paths refer to it. False if it was not valid.</summary>
     public bool InvalidatePath(string path) => Write("invalidating a path", () =>
     {
-        using var transaction = _connection.BeginTransaction(deferred: false);
+        using var transaction = Begin(deferred: false);
         if (QueryPathId(path) is not long id) return false;
         var referrers = Paths("select path from Refs join ValidPaths on referrer = id where reference = $id and referrer != $id",
             ("$id", id));
         if (!referrers.IsEmpty) throw new PathInUseException(DbFile, path, referrers);
-        using var delete = Command("delete from ValidPaths where id = $id", ("$id", id));
+        var delete = Command("delete from ValidPaths where id = $id", ("$id", id));
         delete.ExecuteNonQuery();
         transaction.Commit();
         return true;
@@ -544,30 +546,65 @@ public sealed class StoreDatabase : IDisposable
     private static void Bind(SqliteCommand cmd, string name, object? value) =>
         cmd.Parameters[name].Value = value ?? DBNull.Value;
 
+    /// <summary>A prepared statement for `sql`, made once per connection and reused (SQLite's parsing
+    /// and planning would otherwise dominate the small queries a store makes by the thousand). It
+    /// joins the transaction in progress. Callers must not dispose it.</summary>
     private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
-        // Created after any BeginTransaction, so the command joins the connection's transaction.
-        var cmd = _connection.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        if (!_statements.TryGetValue(sql, out var cmd))
+        {
+            cmd = _connection.CreateCommand();
+            cmd.CommandText = sql;
+            foreach (var (name, _) in parameters) cmd.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+            _statements[sql] = cmd;
+        }
+        cmd.Transaction = _transaction;
+        foreach (var (name, value) in parameters) cmd.Parameters[name].Value = value ?? DBNull.Value;
         return cmd;
+    }
+
+    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+    private SqliteTransaction? _transaction;
+
+    /// <summary>Starts a transaction that the statements made meanwhile join.</summary>
+    private Transaction Begin(bool deferred) => new(this, _connection.BeginTransaction(deferred));
+
+    private sealed class Transaction : IDisposable
+    {
+        private readonly StoreDatabase _db;
+        private readonly SqliteTransaction _inner;
+
+        public Transaction(StoreDatabase db, SqliteTransaction inner)
+        {
+            _db = db;
+            _inner = inner;
+            db._transaction = inner;
+        }
+
+        public void Commit() => _inner.Commit();
+
+        public void Dispose()
+        {
+            _db._transaction = null;
+            _inner.Dispose();
+        }
     }
 
     private void Execute(string sql)
     {
-        using var cmd = Command(sql);
+        var cmd = Command(sql);
         cmd.ExecuteNonQuery();
     }
 
     private object? Scalar(string sql)
     {
-        using var cmd = Command(sql);
+        var cmd = Command(sql);
         return cmd.ExecuteScalar();
     }
 
     private long? QueryPathId(string path)
     {
-        using var cmd = Command("select id from ValidPaths where path = $path", ("$path", path));
+        var cmd = Command("select id from ValidPaths where path = $path", ("$path", path));
         return cmd.ExecuteScalar() is long id ? id : null;
     }
 
@@ -576,7 +613,7 @@ public sealed class StoreDatabase : IDisposable
 
     private ImmutableSortedSet<string> Paths(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var cmd = Command(sql, parameters);
+        var cmd = Command(sql, parameters);
         using var reader = cmd.ExecuteReader();
         var paths = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
         while (reader.Read()) paths.Add(reader.GetString(0));
@@ -591,7 +628,7 @@ public sealed class StoreDatabase : IDisposable
     // Reads run in a transaction too, so that a path's row and its references come from one snapshot.
     private T Read<T>(string doing, Func<T> query) => WithRetry(doing, () =>
     {
-        using var transaction = _connection.BeginTransaction(deferred: true);
+        using var transaction = Begin(deferred: true);
         var result = query();
         transaction.Commit();
         return result;

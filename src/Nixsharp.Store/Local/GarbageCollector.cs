@@ -142,7 +142,7 @@ public sealed partial class LocalStore
                         foreach (var r in _store.Db.QueryReferrers(path)) Enqueue(r);
                         if (_keepDerivations && path.EndsWith(".drv", StringComparison.Ordinal))
                             foreach (var (_, output) in _store.Db.QueryDerivationOutputs(path))
-                                if (_store.IsValidPath(output) && _store.Db.QueryPathInfo(output)?.Deriver == path)
+                                if (_store.IsValidPath(output) && _store.QueryPathInfo(output)?.Deriver == path)
                                     Enqueue(output);
                         if (_keepOutputs)
                             foreach (var d in _store.Db.QueryValidDerivers(path)) Enqueue(d);
@@ -154,7 +154,7 @@ public sealed partial class LocalStore
                     if (!Dead.Add(path)) continue;
                     if (_delete)
                     {
-                        _store.Db.InvalidatePath(path);
+                        _store.InvalidatePath(path);
                         DeleteFromStore(path.Substring(path.LastIndexOf('/') + 1));
                     }
                 }
@@ -215,7 +215,7 @@ public sealed partial class LocalStore
         while (todo.Count > 0)
         {
             var p = todo.Pop();
-            var info = Db.QueryPathInfo(p);
+            var info = QueryPathInfo(p);
             if (info is null) continue;
             foreach (var r in info.References) if (closure.Add(r)) todo.Push(r);
             if (includeOutputs && p.EndsWith(".drv", StringComparison.Ordinal))

@@ -47,7 +47,7 @@ public sealed partial class LocalStore
 
     private IEnumerator<string> ChildrenOf(string path, SortedSet<string> items)
     {
-        var info = Db.QueryPathInfo(path);
+        var info = QueryPathInfo(path);
         if (info is null) yield break;
         foreach (var r in info.References)
             if (r != path && items.Contains(r)) yield return r;
@@ -89,7 +89,7 @@ public sealed partial class LocalStore
             Log("checking store hashes...");
             foreach (var p in valid)
             {
-                var info = Db.QueryPathInfo(p);
+                var info = QueryPathInfo(p);
                 if (info is null) continue;
                 var (hash, size) = HashNar(ToRealPath(p));
                 var current = ValidPathInfo.FormatNarHash(hash);
@@ -134,7 +134,7 @@ public sealed partial class LocalStore
         if (canInvalidate)
         {
             Log($"path '{path}' disappeared, removing from database...");
-            Db.InvalidatePath(path);
+            InvalidatePath(path);
         }
         else
         {

@@ -75,10 +75,29 @@ public sealed partial class LocalStore : IDisposable
     public string ToRealPath(string storePath) => Layout.ToReal(storePath);
 
     public bool IsValidPath(string storePath) => Db.IsValidPath(storePath);
-    public ValidPathInfo? QueryPathInfo(string storePath) => Db.QueryPathInfo(storePath);
+
+    /// <summary>A valid path's info, remembered: valid paths do not change, and graph queries ask
+    /// about each path more than once. (Validity itself is always asked of the database.)</summary>
+    public ValidPathInfo? QueryPathInfo(string storePath)
+    {
+        lock (_infoCache)
+            if (_infoCache.TryGetValue(storePath, out var cached)) return cached;
+        var info = Db.QueryPathInfo(storePath);
+        if (info is not null) lock (_infoCache) _infoCache[storePath] = info;
+        return info;
+    }
+
+    private readonly Dictionary<string, ValidPathInfo> _infoCache = new(StringComparer.Ordinal);
+
+    /// <summary>Removes a path's row (refused while other valid paths refer to it).</summary>
+    public bool InvalidatePath(string storePath)
+    {
+        lock (_infoCache) _infoCache.Remove(storePath);
+        return Db.InvalidatePath(storePath);
+    }
 
     public ValidPathInfo QueryValidPathInfo(string storePath) =>
-        Db.QueryPathInfo(storePath) ?? throw new StoreException($"path '{storePath}' is not valid");
+        QueryPathInfo(storePath) ?? throw new StoreException($"path '{storePath}' is not valid");
 
     /// <summary>Checks that a string is a store path in this store (not something below one).</summary>
     public string ParseStorePath(string path)
@@ -187,7 +206,19 @@ public sealed partial class LocalStore : IDisposable
         foreach (var d in drv.InputDrvs.Keys) refs.Add(d);
         var path = Paths.ComputeTextPath(drv.Name + ".drv", text, refs);
         Hasher.CheckOutputs(path, drv);
-        var written = AddTextToStore(drv.Name + ".drv", text, refs, repair);
+        // Checked above: registration need not read the file back and check it again.
+        var written = WriteOnce(path, repair, real =>
+        {
+            using (var f = new FileStream(real, FileMode.CreateNew, FileAccess.Write)) f.Write(text);
+            StoreFiles.Canonicalise(real);
+            var (narHash, narSize) = HashNar(real);
+            return new ValidPathInfo
+            {
+                Path = path, NarHash = ValidPathInfo.FormatNarHash(narHash), NarSize = narSize,
+                ContentAddress = "text:sha256:" + NixBase32.Encode(SHA256.HashData(text)),
+                References = ValidPathInfo.PathSet(refs),
+            };
+        }, drv);
         Hasher.Remember(written, drv);
         return written;
     }
@@ -242,7 +273,7 @@ public sealed partial class LocalStore : IDisposable
 
     /// <summary>The common shape of every write: temp root, path lock, re-check, clear leftovers,
     /// write, register, release. Returns the path.</summary>
-    private string WriteOnce(string storePath, bool repair, Func<string, ValidPathInfo> write)
+    private string WriteOnce(string storePath, bool repair, Func<string, ValidPathInfo> write, Derivation? checkedDerivation = null)
     {
         AddTempRoot(storePath);
         if (!repair && IsValidPath(storePath)) return storePath;
@@ -263,7 +294,7 @@ public sealed partial class LocalStore : IDisposable
                 try { StoreFiles.DeleteTree(real); } catch (IOException) { }
                 throw;
             }
-            Register(new[] { info });
+            Register(new[] { info }, checkedDerivation);
         }
         locks.SetDeletion(true);
         return storePath;
@@ -271,14 +302,20 @@ public sealed partial class LocalStore : IDisposable
 
     /// <summary>Registers paths whose files are in place, in one transaction. .drv paths get
     /// their outputs recorded (and checked) as Nix does.</summary>
-    public void Register(IReadOnlyList<ValidPathInfo> infos)
+    public void Register(IReadOnlyList<ValidPathInfo> infos, Derivation? checkedDerivation = null)
     {
         Dictionary<string, IReadOnlyDictionary<string, string>>? drvOutputs = null;
         foreach (var info in infos)
         {
             if (!info.Path.EndsWith(".drv", StringComparison.Ordinal)) continue;
-            var drv = ReadDerivationFile(info.Path);
-            Hasher.CheckOutputs(info.Path, drv);
+            Derivation drv;
+            if (checkedDerivation is not null && infos.Count == 1) drv = checkedDerivation;
+            else
+            {
+                drv = ReadDerivationFile(info.Path);
+                try { Hasher.CheckOutputs(info.Path, drv); }
+                catch (FormatException e) { throw new StoreException(e.Message); }
+            }
             drvOutputs ??= new(StringComparer.Ordinal);
             var outs = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (name, o) in drv.Outputs)
@@ -286,6 +323,7 @@ public sealed partial class LocalStore : IDisposable
             drvOutputs[info.Path] = outs;
         }
         Db.RegisterValidPaths(infos, drvOutputs);
+        lock (_infoCache) foreach (var info in infos) _infoCache.Remove(info.Path);
     }
 
     // ---- Reading --------------------------------------------------------------------------------
