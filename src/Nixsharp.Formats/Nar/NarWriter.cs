@@ -12,10 +12,15 @@ public sealed class NarWriter
     private readonly byte[] _buf = new byte[8];
     private static readonly byte[] Zeros = new byte[8];
 
-    public NarWriter(Stream output) { _out = output; }
+    public NarWriter(Stream output, Func<string, bool>? filter = null) { _out = output; _filter = filter; }
 
-    /// <summary>Writes the NAR of the file, directory or symlink at `path` (not followed).</summary>
-    public static void Dump(string path, Stream output) => new NarWriter(output).WriteArchive(path);
+    private readonly Func<string, bool>? _filter;
+
+    /// <summary>Writes the NAR of the file, directory or symlink at `path` (not followed). A filter,
+    /// when given, is asked about every entry below the root (by its full path); entries it refuses
+    /// are left out, as with builtins.filterSource.</summary>
+    public static void Dump(string path, Stream output, Func<string, bool>? filter = null) =>
+        new NarWriter(output, filter).WriteArchive(path);
 
     public void WriteArchive(string path)
     {
@@ -65,6 +70,7 @@ public sealed class NarWriter
                 .ToList();
             foreach (var (name, bytes) in names)
             {
+                if (_filter is not null && !_filter(Path.Combine(path, name))) continue;
                 Str("entry");
                 Str("(");
                 Str("name");
