@@ -24,6 +24,9 @@ public sealed class EvalSession
         Settings.AbortOnWarn = io.GetEnv("NIX_ABORT_ON_WARN") is "1" or "true" or "yes";
         var home = io.GetEnv("HOME");
         if (home is not null) Settings.Home = ByteString.FromUtf16(home);
+        // Nix 2.8 takes the store directory from the environment, made canonical.
+        var storeDir = io.GetEnv("NIX_STORE_DIR") ?? io.GetEnv("NIX_STORE");
+        if (storeDir is not null) Settings.StoreDir = PathUtil.CanonPath(storeDir);
     }
 
     /// <summary>Exit at once on stack exhaustion instead of unwinding (see EvalSettings.OnStackOverflow).</summary>

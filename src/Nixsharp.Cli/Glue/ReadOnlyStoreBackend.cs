@@ -1,8 +1,11 @@
 // The evaluator's store operations in read-only mode, as `nix-instantiate --eval` runs them:
-// store paths are computed (NAR hash of sources, text hash of toFile) but nothing is written.
+// store paths are computed (NAR or flat hash of sources, filtered or not; text hash of toFile)
+// but nothing is written.
 namespace Nixsharp.Cli.Glue;
 
+using System.Security.Cryptography;
 using Nixsharp.Formats.Derivations;
+using Nixsharp.Formats.Nar;
 using Nixsharp.Formats.StorePaths;
 using Nixsharp.Language.Evaluation;
 
@@ -31,24 +34,76 @@ public sealed class ReadOnlyStoreBackend : IStoreBackend
 
     public string AddPathToStore(string path, string name, bool recursive, Func<string, bool>? filter)
     {
-        if (filter is not null || !recursive)
-            throw new HostError("filtered and flat path imports are not supported yet: they come with nixsharp's store layer");
         var osPath = ByteString.ToUtf16(path);
-        string result;
+        byte[] hash;
         try
         {
-            result = _paths.ComputeSourcePath(osPath, ByteString.ToUtf16(name), out _, out _);
-        }
-        catch (FormatException e)
-        {
-            throw new HostError(e.Message);
+            hash = recursive ? HashTree(path, osPath, filter) : HashFile(path, osPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new HostError($"reading '{path}': {e.Message}");
         }
+        // The name is checked once the path is known, as Nix does: its message quotes the hash.
         // The evaluator remembers each source's store path, so nothing is cached here.
-        return ByteString.FromUtf16(result);
+        var result = ByteString.FromUtf16(_paths.MakeFixedOutputPath(recursive, "sha256", hash, ByteString.ToUtf16(name)));
+        var baseName = result[(ByteString.FromUtf16(StoreDir).Length + 1)..];
+        if (StorePathComputer.NameError(baseName) is { } error) throw new HostError(error);
+        return result;
+    }
+
+    /// <summary>SHA-256 of the NAR of the tree at `path`, as filtered.</summary>
+    private static byte[] HashTree(string path, string osPath, Func<string, bool>? filter)
+    {
+        var root = new FileInfo(osPath);
+        if (root.LinkTarget is null && !root.Exists && !Directory.Exists(osPath))
+            throw new HostError($"getting status of '{path}': {MissingReason(osPath)}");
+        if (SpecialFiles.IsSpecial(root)) throw new HostError($"file '{path}' has an unsupported type");
+        // The NAR writer names entries by joining with Path.Combine, which adds no '/' after a root
+        // that ends in one; Nix always adds it, and filters see Nix's form.
+        var separator = osPath.EndsWith('/') ? "/" : "";
+        bool Keep(string entry)
+        {
+            var nixPath = path + separator + ByteString.FromUtf16(entry.Substring(osPath.Length));
+            if (filter is not null && !filter(nixPath)) return false;
+            if (SpecialFiles.IsSpecial(new FileInfo(entry))) throw new HostError($"file '{nixPath}' has an unsupported type");
+            return true;
+        }
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sink = new HashingStream(hash);
+        NarWriter.Dump(osPath, sink, Keep);
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>SHA-256 of the contents of the file at `path` (followed if a symlink).</summary>
+    private static byte[] HashFile(string path, string osPath)
+    {
+        if (Directory.Exists(osPath)) throw new HostError("reading from file: Is a directory");
+        if (!File.Exists(osPath)) throw new HostError($"opening file '{path}': {MissingReason(osPath)}");
+        using var file = new FileStream(osPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        return SHA256.HashData(file);
+    }
+
+    /// <summary>The errno text for a path that does not resolve: ENOTDIR when a leading part is a
+    /// file, else ENOENT.</summary>
+    private static string MissingReason(string osPath)
+    {
+        for (int i = osPath.IndexOf('/', 1); i > 0; i = osPath.IndexOf('/', i + 1))
+        {
+            var prefix = osPath.Substring(0, i);
+            if (File.Exists(prefix)) return "Not a directory";
+            if (!Directory.Exists(prefix)) break;
+        }
+        return "No such file or directory";
+    }
+
+    public bool IsValidPath(string storePath)
+    {
+        // Read-only evaluation writes nothing and does not read Nix's database: what is in the
+        // store directory is taken to be valid, which it is in a store Nix keeps.
+        var osPath = ByteString.ToUtf16(storePath);
+        var info = new FileInfo(osPath);
+        return info.Exists || info.LinkTarget is not null || Directory.Exists(osPath);
     }
 
     public string AddTextToStore(string name, string contents, IReadOnlyCollection<string> references)

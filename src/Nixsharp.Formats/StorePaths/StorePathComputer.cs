@@ -87,7 +87,15 @@ public sealed class StorePathComputer
         }
         if (baseName[HashPartLength] != '-')
             return $"store path '{baseName}' has no '-' after its hash part";
-        var name = baseName[(HashPartLength + 1)..];
+        return NameError(baseName.ToString());
+    }
+
+    /// <summary>Why the name part of a store path's base name ("HASH-NAME") is not allowed, in Nix
+    /// 2.8's words (which quote the whole base name); null if it is allowed. The character after
+    /// the hash part is not looked at, as in Nix.</summary>
+    public static string? NameError(string baseName)
+    {
+        var name = baseName.AsSpan(Math.Min(baseName.Length, HashPartLength + 1));
         if (name.Length == 0) return $"store path '{baseName}' has an empty name";
         if (name.Length > 211) return $"store path '{baseName}' has a name longer than 211 characters";
         int bad = IllegalCharIndex(name);

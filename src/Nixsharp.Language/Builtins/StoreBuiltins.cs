@@ -1,16 +1,19 @@
-// Builtins that reach into the store: derivations, toFile and placeholder work (paths are
-// computed as in read-only Nix); fetchers and filtered copies check their arguments, then fail
-// with a clear "not supported yet" until the store layer lands.
+// Builtins that reach into the store: derivations, toFile, placeholder, path, filterSource and
+// storePath work (paths are computed as in read-only Nix); fetchers check their arguments, then
+// fail with a clear "not supported yet" until the store layer lands.
 namespace Nixsharp.Language.Builtins;
 
+using Nixsharp.Formats.Hashes;
+using Nixsharp.Formats.StorePaths;
 using Nixsharp.Language.Evaluation;
+using Nixsharp.Language.Syntax;
 
 internal static class StoreBuiltins
 {
     public static void Register(BuiltinRegistry r)
     {
-        // Each checks its arguments as Nix does before it would touch the store, so argument
-        // errors read the same; the store work itself comes with the store layer.
+        // Each checks its arguments as Nix does before it touches the store, so argument errors
+        // read the same.
         r.Add("derivationStrict", 1, (st, a, pos) => DerivationBuiltins.DerivationStrict(st, a[0], pos));
         r.Add("__toFile", 2, (st, a, pos) =>
         {
@@ -30,35 +33,45 @@ internal static class StoreBuiltins
         });
         r.Add("__filterSource", 2, (st, a, pos) =>
         {
-            CoreBuiltins.CoerceToPath(st, a[1], pos);
-            st.ForceFunction(a[0], pos);
-            throw NotSupported("filterSource", pos);
+            var ctx = new ContextBuilder();
+            var path = CoreBuiltins.CoerceToPath(st, a[1], pos, ctx);
+            // Only a real function will do here (a set with __functor will not), unlike path's filter.
+            var filter = st.Force(a[0], pos);
+            if (filter is not (LambdaValue or PrimOpValue or PrimOpAppValue))
+                throw new TypeError($"first argument in call to 'filterSource' is not a function but {EvalState.ShowType(filter)}", pos);
+            return AddPath(st, pos, PathUtil.BaseNameOf(path), path, filter, true, null, ctx);
         });
         r.Add("__path", 1, (st, a, pos) =>
         {
             var args = st.ForceAttrs(a[0], pos);
+            var ctx = new ContextBuilder();
             string? path = null;
-            foreach (var n in args.SortedNames())
+            string name = "";
+            Value? filter = null;
+            bool recursive = true;
+            byte[]? expectedHash = null;
+            // In the set's own order, as Nix goes through it: that decides which bad argument is reported.
+            for (int i = 0; i < args.Count; i++)
             {
-                var v = args.Get(n)!;
-                switch (n.Name)
+                var v = args.Values[i];
+                var attrPos = args.PosOf(i);
+                switch (args.Names[i].Name)
                 {
-                    case "path": path = CoreBuiltins.CoerceToPath(st, v, pos); break;
-                    case "name": st.ForceStringNoContext(v, pos); break;
-                    case "filter": st.ForceFunction(v, pos); break;
-                    case "recursive": st.ForceBool(v, pos); break;
-                    case "sha256": st.ForceStringNoContext(v, pos); break;
-                    default: throw new EvalError($"unsupported argument '{n.Name}' to 'addPath'", args.PosOf(args.IndexOf(n)));
+                    case "path": path = CoreBuiltins.CoerceToPath(st, v, attrPos, ctx); break;
+                    case "name": name = st.ForceStringNoContext(v, attrPos); break;
+                    // Forced but not checked: a non-function fails when first called, and not at all
+                    // if there is nothing to filter.
+                    case "filter": filter = st.Force(v, pos); break;
+                    case "recursive": recursive = st.ForceBool(v, attrPos); break;
+                    case "sha256": expectedHash = ParseExpectedHash(st, st.ForceStringNoContext(v, attrPos), attrPos); break;
+                    default: throw new EvalError($"unsupported argument '{args.Names[i].Name}' to 'addPath'", attrPos);
                 }
             }
             if (path is null) throw new EvalError("'path' required", pos);
-            throw NotSupported("path", pos);
+            if (name.Length == 0) name = PathUtil.BaseNameOf(path);
+            return AddPath(st, pos, name, path, filter, recursive, expectedHash, ctx);
         });
-        r.Add("__storePath", 1, (st, a, pos) =>
-        {
-            CoreBuiltins.CoerceToPath(st, a[0], pos);
-            throw NotSupported("storePath", pos);
-        });
+        r.Add("__storePath", 1, (st, a, pos) => StorePath(st, a[0], pos));
         r.Add("__fetchurl", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchurl"));
         r.Add("fetchTarball", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchTarball"));
         r.Add("fetchMercurial", 1, (st, a, pos) =>
@@ -103,8 +116,152 @@ internal static class StoreBuiltins
         r.Constant("derivation", Thunk.OfLazy(st => st.EvalDerivationWrapper()));
     }
 
+    /// <summary>An expected SHA-256 in any form Nix takes; empty stands for a fake (zero) hash.</summary>
+    private static byte[] ParseExpectedHash(EvalState st, string text, Pos pos)
+    {
+        if (text.Length == 0)
+        {
+            var zero = Hash.Zero(HashType.Sha256);
+            st.Host.Log($"warning: found empty hash, assuming '{zero.ToString(HashFormat.Sri, true)}'");
+            return zero.Bytes.ToArray();
+        }
+        return HashBuiltins.ParseHash(text, "sha256", pos).Bytes;
+    }
+
+    /// <summary>builtins.path and filterSource: copies (read-only: names) the tree at `path` in the
+    /// store, filtered, and returns its store path as a string that refers to it.</summary>
+    private static StringValue AddPath(EvalState st, Pos pos, string name, string path, Value? filter, bool recursive,
+        byte[]? expectedHash, ContextBuilder pathContext)
+    {
+        try
+        {
+            var store = st.Host.Store ?? throw new EvalError($"cannot copy '{path}' to the store: this evaluator has no store", pos);
+            // Whatever the path string refers to must be in the store already, as when Nix realises
+            // the context (which would then build derivation outputs; that is not done here).
+            foreach (var element in pathContext.Build()?.Items ?? Array.Empty<string>())
+            {
+                var needed = ContextElement.Parse(element).Path;
+                if (!store.IsValidPath(needed)) throw new HostError($"path '{needed}' is not valid");
+            }
+
+            Func<string, bool>? keep = filter is null ? null : entry => CallFilter(st, filter, entry, pos);
+            string? expectedPath = null;
+            if (expectedHash is not null)
+            {
+                expectedPath = ByteString.FromUtf16(store.Paths.MakeFixedOutputPath(recursive, "sha256", expectedHash, ByteString.ToUtf16(name)));
+                var baseName = expectedPath[(ByteString.FromUtf16(store.StoreDir).Length + 1)..];
+                if (StorePathComputer.NameError(baseName) is { } error) throw new HostError(error);
+                // A path that is already there is taken on trust, without reading the source.
+                if (store.IsValidPath(expectedPath)) return StorePathString(expectedPath);
+            }
+            var result = store.AddPathToStore(path, name, recursive, keep);
+            if (expectedPath is not null && expectedPath != result)
+                throw new HostError($"store path mismatch in (possibly filtered) path added from '{path}'");
+            return StorePathString(result);
+        }
+        catch (NixError e) when (e is not StackOverflowError)
+        {
+            e.AddTrace(pos, $"while adding path '{path}'");
+            throw;
+        }
+    }
+
+    private static StringValue StorePathString(string storePath) => new(storePath, StringContext.From(new[] { storePath }));
+
+    /// <summary>Asks a path filter about one entry: the function gets the path and the entry's type
+    /// and must answer with a Boolean.</summary>
+    private static bool CallFilter(EvalState st, Value filter, string entry, Pos pos)
+    {
+        var type = st.Host.GetFileType(entry);
+        if (type == HostFileType.Missing) throw new HostError($"getting status of '{entry}': No such file or directory");
+        var answer = st.CallFunction(filter, new Value[] { StringValue.Of(entry), StringValue.Of(FileBuiltins.TypeName(type)) }, pos);
+        return st.ForceBool(answer, pos);
+    }
+
+    /// <summary>builtins.storePath as read-only Nix 2.8 has it: the path must lie in the store (after
+    /// resolving symlinks, unless it names a store object directly); the result is the path itself,
+    /// referring to the store object it lies in, which is not checked to exist.</summary>
+    private static StringValue StorePath(EvalState st, Value arg, Pos pos)
+    {
+        if (st.Settings.PureEval) throw new EvalError("'builtins.storePath' is not allowed in pure evaluation mode", pos);
+        var path = CoreBuiltins.CoerceToPath(st, arg, pos);
+        var store = st.Host.Store ?? throw new EvalError($"cannot use '{path}' as a store path: this evaluator has no store", pos);
+        var storeDir = ByteString.FromUtf16(store.StoreDir);
+        // A symlink that is itself a store object is kept, not followed.
+        if (ParseStorePathError(storeDir, path) is not null) path = CanonPathFollowingSymlinks(st, path);
+        if (!(path.Length >= storeDir.Length + 2 && path.StartsWith(storeDir, StringComparison.Ordinal) && path[storeDir.Length] == '/'))
+            throw new EvalError($"path '{path}' is not in the Nix store", pos);
+        int slash = path.IndexOf('/', storeDir.Length + 1);
+        var objectPath = PathUtil.CanonPath(slash < 0 ? path : path.Substring(0, slash));
+        if (ParseStorePathError(storeDir, objectPath) is { } error) throw new HostError(error);
+        return new StringValue(path, StringContext.From(new[] { objectPath }));
+    }
+
+    /// <summary>Why Nix would not take `path` for a store path (it makes the path canonical, then
+    /// wants STOREDIR/HASH-NAME without looking at the character after the hash); null if it would.</summary>
+    private static string? ParseStorePathError(string storeDir, string path)
+    {
+        var canonical = PathUtil.CanonPath(path);
+        if (PathUtil.DirOf(canonical) != storeDir) return $"path '{canonical}' is not in the Nix store";
+        var baseName = PathUtil.BaseNameOf(canonical);
+        if (baseName.Length < StorePathComputer.HashPartLength + 1)
+            return $"'{baseName}' is too short to be a valid store path";
+        foreach (var c in baseName.AsSpan(0, StorePathComputer.HashPartLength))
+        {
+            if (NixBase32.Alphabet.IndexOf(c) < 0)
+                return $"store path '{baseName}' contains illegal base-32 character '{c}'";
+        }
+        return StorePathComputer.NameError(baseName);
+    }
+
+    /// <summary>An absolute path made canonical with every symlink in it resolved, as Nix's
+    /// canonPath(path, true): each component must exist.</summary>
+    private static string CanonPathFollowingSymlinks(EvalState st, string path)
+    {
+        const int maxFollow = 1024;
+        int followed = 0;
+        var resolved = "";
+        var rest = path;
+        var resolvedType = HostFileType.Directory;
+        while (true)
+        {
+            rest = rest.TrimStart('/');
+            if (rest.Length == 0) break;
+            int slash = rest.IndexOf('/');
+            var component = slash < 0 ? rest : rest.Substring(0, slash);
+            rest = slash < 0 ? "" : rest.Substring(slash);
+            if (component == ".") continue;
+            if (component == "..")
+            {
+                if (resolved.Length > 0) resolved = resolved.Substring(0, resolved.LastIndexOf('/'));
+                resolvedType = HostFileType.Directory;
+                continue;
+            }
+            var next = resolved + "/" + component;
+            var type = st.Host.GetFileType(next);
+            if (type == HostFileType.Missing)
+            {
+                var reason = resolvedType == HostFileType.Directory ? "No such file or directory" : "Not a directory";
+                throw new HostError($"getting status of '{next}': {reason}");
+            }
+            if (type != HostFileType.Symlink)
+            {
+                resolved = next;
+                resolvedType = type;
+                continue;
+            }
+            if (++followed >= maxFollow) throw new HostError($"infinite symlink recursion in path '{rest}'");
+            var target = st.Host.ReadLink(next) ?? "";
+            rest = target + rest;
+            // An absolute target starts again from the root, a relative one from the link's directory.
+            if (target.StartsWith('/')) resolved = "";
+            resolvedType = HostFileType.Directory;
+        }
+        return resolved.Length == 0 ? "/" : resolved;
+    }
+
     private static EvalError NotSupported(string name, Syntax.Pos pos) =>
-        new($"'builtins.{name}' is not supported yet: fetching and filtered copies come with nixsharp's store layer", pos);
+        new($"'builtins.{name}' is not supported yet: fetching comes with nixsharp's store layer", pos);
 
     private static Value Fetch(EvalState st, Value arg, Syntax.Pos pos, string who)
     {

@@ -3,6 +3,7 @@
 namespace Nixsharp.Language.Evaluation;
 
 using System.Text;
+using Nixsharp.Formats.Nar;
 
 public enum HostFileType { Regular, Directory, Symlink, Unknown, Missing }
 
@@ -32,8 +33,18 @@ public interface IStoreBackend
     Nixsharp.Formats.Derivations.DerivationHasher Hasher { get; }
     /// <summary>Stores a complete derivation (or, read-only, just names it) and returns its path.</summary>
     string WriteDerivation(Nixsharp.Formats.Derivations.Derivation drv);
-    /// <summary>Adds a file tree under a name and returns its store path.</summary>
+    /// <summary>Adds a file tree under a name and returns its store path (hashed with SHA-256).
+    /// Recursive: the NAR of `path` (a symlink is not followed), leaving out every entry the filter
+    /// refuses, with its subtree; the filter is asked about each entry below the root, by the path
+    /// Nix gives it: the root as given, '/', then the names below it (so a root "d/" gives "d//x").
+    /// Devices, fifos and sockets cannot be added ("file '…' has an unsupported type").
+    /// Not recursive: the contents of the single file at `path` (symlinks followed), flat; no
+    /// filter is used. Paths and name are byte strings; a name Nix does not allow is an error
+    /// quoting the base name, hash included, as Nix's is.</summary>
     string AddPathToStore(string path, string name, bool recursive, Func<string, bool>? filter);
+    /// <summary>Whether a store path (STOREDIR/HASH-NAME) is valid in this store: registered, or,
+    /// for a store that writes nothing, already present.</summary>
+    bool IsValidPath(string storePath);
     string AddTextToStore(string name, string contents, IReadOnlyCollection<string> references);
 }
 
@@ -93,7 +104,7 @@ public sealed class LocalHost : IEvalHost
         {
             var info = new FileInfo(ByteString.ToUtf16(path));
             if (info.LinkTarget is not null) return HostFileType.Symlink;
-            if (info.Exists) return HostFileType.Regular;
+            if (info.Exists) return SpecialFiles.IsSpecial(info) ? HostFileType.Unknown : HostFileType.Regular;
             if (Directory.Exists(info.FullName)) return HostFileType.Directory;
             return HostFileType.Missing;
         }
@@ -122,7 +133,7 @@ public sealed class LocalHost : IEvalHost
         {
             HostFileType t = e.LinkTarget is not null ? HostFileType.Symlink
                 : e is DirectoryInfo ? HostFileType.Directory
-                : (e.Attributes & (FileAttributes.Device)) != 0 ? HostFileType.Unknown
+                : SpecialFiles.IsSpecial(e) ? HostFileType.Unknown
                 : HostFileType.Regular;
             list.Add((ByteString.FromUtf16(e.Name), t));
         }

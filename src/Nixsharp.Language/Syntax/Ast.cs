@@ -617,7 +617,14 @@ public sealed class LambdaExpr : Expr
     }
 
     public bool HasFormals => Formals is not null;
-    public override void SetName(Symbol name) => Name = name;
+    /// <summary>Names the lambda after the attribute it is bound to; as in Nix 2.8 the name also
+    /// goes to a lambda that is the body (the later arguments of a curried function).</summary>
+    public override void SetName(Symbol name)
+    {
+        Name = name;
+        Body.SetName(name);
+    }
+
     public int SlotCount => (Arg is null ? 0 : 1) + (Formals?.Length ?? 0);
 
     public bool HasFormal(Symbol s)

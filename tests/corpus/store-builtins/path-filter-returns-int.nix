@@ -1,0 +1,1 @@
+builtins.path { path = ./fixtures/tree; filter = p: t: 1; }

@@ -1,0 +1,1 @@
+builtins.path { path = "${derivation { name = "x"; builder = "x"; system = "x"; }}"; }

@@ -1,0 +1,2 @@
+# A store path without context is read like any other path.
+builtins.path { path = /nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-missing; }

@@ -1,0 +1,4 @@
+[
+  (builtins.path { path = /dev/null; recursive = false; })
+  (builtins.path { path = /dev/null; })
+]

@@ -1,0 +1,1 @@
+builtins.storePath ./fixtures/single.txt/x
