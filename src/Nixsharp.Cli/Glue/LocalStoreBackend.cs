@@ -19,9 +19,14 @@ public sealed class LocalStoreBackend : IStoreBackend
 
     public string WriteDerivation(Derivation drv) => Guard(() => _store.AddDerivation(drv));
 
-    public string AddPathToStore(string path, string name, bool recursive, Func<string, bool>? filter) =>
-        Guard(() => ByteString.FromUtf16(_store.AddToStore(ByteString.ToUtf16(name), ByteString.ToUtf16(path), recursive, "sha256",
-            filter is null ? null : p => filter(ByteString.FromUtf16(p)))));
+    public string AddPathToStore(string path, string name, bool recursive, Func<string, bool>? filter)
+    {
+        var osPath = ByteString.ToUtf16(path);
+        return Guard(() => ByteString.FromUtf16(_store.AddToStore(ByteString.ToUtf16(name), osPath, recursive, "sha256",
+            recursive ? ReadOnlyStoreBackend.SourceFilter(path, osPath, filter) : null)));
+    }
+
+    public bool IsValidPath(string storePath) => _store.IsValidPath(ByteString.ToUtf16(storePath));
 
     public string AddTextToStore(string name, string contents, IReadOnlyCollection<string> references) =>
         Guard(() => _store.AddTextToStore(ByteString.ToUtf16(name), ByteString.ToBytes(contents), references.Select(ByteString.ToUtf16).ToList()));

@@ -59,20 +59,26 @@ public sealed class ReadOnlyStoreBackend : IStoreBackend
         if (root.LinkTarget is null && !root.Exists && !Directory.Exists(osPath))
             throw new HostError($"getting status of '{path}': {MissingReason(osPath)}");
         if (SpecialFiles.IsSpecial(root)) throw new HostError($"file '{path}' has an unsupported type");
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sink = new HashingStream(hash);
+        NarWriter.Dump(osPath, sink, SourceFilter(path, osPath, filter));
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>The NAR writer's entry filter for a source copy: it asks the evaluator's filter
+    /// with the path as Nix builds it, and refuses special files (devices, fifos, sockets).</summary>
+    public static Func<string, bool> SourceFilter(string path, string osPath, Func<string, bool>? filter)
+    {
         // The NAR writer names entries by joining with Path.Combine, which adds no '/' after a root
         // that ends in one; Nix always adds it, and filters see Nix's form.
         var separator = osPath.EndsWith('/') ? "/" : "";
-        bool Keep(string entry)
+        return entry =>
         {
             var nixPath = path + separator + ByteString.FromUtf16(entry.Substring(osPath.Length));
             if (filter is not null && !filter(nixPath)) return false;
             if (SpecialFiles.IsSpecial(new FileInfo(entry))) throw new HostError($"file '{nixPath}' has an unsupported type");
             return true;
-        }
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var sink = new HashingStream(hash);
-        NarWriter.Dump(osPath, sink, Keep);
-        return hash.GetHashAndReset();
+        };
     }
 
     /// <summary>SHA-256 of the contents of the file at `path` (followed if a symlink).</summary>

@@ -138,11 +138,17 @@ public sealed partial class LocalStore : IDisposable
     public string AddToStore(string name, string sourcePath, bool recursive = true, string hashAlgo = "sha256",
         Func<string, bool>? filter = null, bool repair = false)
     {
-        StorePathComputer.CheckName(name);
         if (!recursive && filter is not null) throw new ArgumentException("a filter needs recursive ingestion", nameof(filter));
-        var st = Posix.LStat(sourcePath) ?? throw new StoreException($"getting status of '{sourcePath}': No such file or directory");
-        if (!recursive && !st.IsRegular)
-            throw new StoreException($"'{sourcePath}' is not a regular file: flat ingestion takes the contents of one file");
+        if (recursive)
+        {
+            if (Posix.LStat(sourcePath) is null) throw new StoreException($"getting status of '{sourcePath}': No such file or directory");
+        }
+        else
+        {
+            // Flat ingestion reads one file's contents, following symlinks, as Nix does.
+            if (Directory.Exists(sourcePath)) throw new StoreException("reading from file: Is a directory");
+            if (!File.Exists(sourcePath)) throw new StoreException($"opening file '{sourcePath}': No such file or directory");
+        }
 
         // First pass: the content hash, which names the path.
         byte[] contentHash;
@@ -154,6 +160,9 @@ public sealed partial class LocalStore : IDisposable
             contentHash = h.GetHashAndReset();
         }
         var storePath = Paths.MakeFixedOutputPath(recursive, hashAlgo, contentHash, name);
+        // Checked once the path is known, as Nix does: its message quotes the hashed name.
+        if (StorePathComputer.NameError(storePath.Substring(StoreDir.Length + 1)) is { } nameError)
+            throw new StoreException(nameError);
         var ca = $"fixed:{(recursive ? "r:" : "")}{hashAlgo}:{NixBase32.Encode(contentHash)}";
 
         return WriteOnce(storePath, repair, real =>
