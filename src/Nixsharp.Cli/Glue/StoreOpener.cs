@@ -1,6 +1,7 @@
 // Which store a command works on: `--store` as Nix 2.8 reads it ("auto"/"local", a directory for a
-// chroot store, "local?root=DIR"), with NIX_STORE_DIR/NIX_STATE_DIR/NIX_LOG_DIR, and Nix's
-// fallback for users who cannot write /nix: a chroot store under their data directory.
+// chroot store, "local?root=DIR"), with NIX_STORE_DIR/NIX_STATE_DIR/NIX_LOG_DIR, and the fallback
+// later Nix versions (2.10 on) have for users when /nix does not exist: a chroot store under their
+// data directory. (Nix 2.8 itself would try to create /nix and fail.)
 namespace Nixsharp.Cli.Glue;
 
 using Nixsharp.Store.Local;
@@ -24,7 +25,7 @@ public static class StoreOpener
                 if (!Directory.Exists(root))
                 {
                     Directory.CreateDirectory(root);
-                    io.Err($"warning: '{stateDir}' does not exist, so Nix will use '{root}' as a chroot store\n");
+                    io.Err($"warning: '/nix' does not exist, so Nix will use '{root}' as a chroot store\n");
                 }
                 return StoreLayout.Chroot(root, storeDir, stateDir, logDir);
             }
