@@ -184,4 +184,53 @@ public class StoreInteropTests
         Assert.Equal("", second.Stderr);
         Assert.StartsWith("sha256:", second.Out);
     }
+
+    [Fact]
+    public void LargeTreesAndFilesAreAddedThroughTheStoreAsNixAddsThem()
+    {
+        // Beyond the in-memory limit the NAR is restored into a temporary directory in the store
+        // and renamed into place; both routes must give Nix's paths and hashes.
+        if (!Tools.NixInstalled) return;
+        using var t = new TempDir();
+        var tree = t.Sub("big");
+        Directory.CreateDirectory(Path.Combine(tree, "d"));
+        var rnd = new Random(42);
+        var big = new byte[6 << 20];
+        rnd.NextBytes(big);
+        File.WriteAllBytes(Path.Combine(tree, "d", "big.bin"), big);
+        for (int i = 0; i < 50; i++) File.WriteAllText(Path.Combine(tree, $"f{i}"), new string((char)('a' + i % 26), i * 1000));
+        foreach (var args in new[] { new[] { "--add", tree }, new[] { "--add", Path.Combine(tree, "d", "big.bin") },
+                                     new[] { "--add-fixed", "sha256", Path.Combine(tree, "d", "big.bin") },
+                                     new[] { "--add-fixed", "--recursive", "sha1", tree } })
+        {
+            var theirs = Ok(Tools.Nix("nix-store", new[] { "--store", t.Sub("nix") }.Concat(args).ToArray())).Out;
+            var verb = args[0] == "--add" ? "add" : "add-fixed";
+            var ours = Ok(Tools.Ns(new[] { "store", verb, "--store", t.Sub("ours") }.Concat(args.Skip(1)).ToArray())).Out;
+            Assert.Equal(theirs, ours);
+            Assert.Equal(Ok(Tools.Nix("nix-store", "--store", t.Sub("nix"), "-q", "--hash", theirs.Trim())).Out,
+                         Ok(Tools.Ns("store", "query", "--store", t.Sub("ours"), "--hash", ours.Trim())).Out);
+        }
+        Ok(Tools.Nix("nix-store", "--store", t.Sub("ours"), "--verify", "--check-contents"));
+        // No temporary directories are left behind.
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(t.Sub("ours") + "/nix/store"), e => e.EndsWith("-add", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void InstantiatingCopiesFilteredSourcesAskingTheFilterOncePerEntry()
+    {
+        if (!Tools.NixInstalled) return;
+        using var t = new TempDir();
+        var tree = MakeTree(t);
+        var expr = Path.Combine(t.Path, "f.nix");
+        File.WriteAllText(expr, $$"""
+            let src = builtins.filterSource (p: type: builtins.trace "${baseNameOf p} ${type}" (baseNameOf p != "empty")) {{tree}};
+            in derivation { name = "f"; system = "x86_64-linux"; builder = "/bin/sh"; inherit src; }
+            """);
+        var theirs = Ok(Tools.Run("nix-instantiate", new[] { "--store", t.Sub("nix"), expr }));
+        var ours = Ok(Tools.Ns("instantiate", "--store", t.Sub("ours"), expr));
+        Assert.Equal(theirs.Out, ours.Out);
+        Assert.Equal(theirs.Stderr, ours.Stderr);
+        Assert.Equal(1, ours.Stderr.Split('\n').Count(l => l == "trace: hello.txt regular"));
+        Ok(Tools.Nix("nix-store", "--store", t.Sub("ours"), "--verify", "--check-contents"));
+    }
 }

@@ -133,8 +133,13 @@ public sealed partial class LocalStore : IDisposable
 
     // ---- Adding contents ------------------------------------------------------------------------
 
+    /// <summary>NARs up to this size are held in memory until their path is known; larger ones are
+    /// restored into a temporary directory in the store and renamed into place (as Nix does).</summary>
+    private const int InMemoryLimit = 4 << 20;
+
     /// <summary>Copies a file tree (recursive) or a single file's contents (flat) into the store as
-    /// a content-addressed path, like `nix-store --add` / `--add-fixed` and path interpolation.</summary>
+    /// a content-addressed path, like `nix-store --add` / `--add-fixed` and path interpolation. The
+    /// source is read once (a filter is asked once per entry); memory stays bounded.</summary>
     public string AddToStore(string name, string sourcePath, bool recursive = true, string hashAlgo = "sha256",
         Func<string, bool>? filter = null, bool repair = false)
     {
@@ -150,42 +155,72 @@ public sealed partial class LocalStore : IDisposable
             if (!File.Exists(sourcePath)) throw new StoreException($"opening file '{sourcePath}': No such file or directory");
         }
 
-        // First pass: the content hash, which names the path.
-        byte[] contentHash;
-        using (var h = HashAlgorithms.Create(hashAlgo))
-        using (var sink = new HashingStream(h))
-        {
-            if (recursive) NarWriter.Dump(sourcePath, sink, filter);
-            else using (var f = File.OpenRead(sourcePath)) f.CopyTo(sink, 1 << 16);
-            contentHash = h.GetHashAndReset();
-        }
-        var storePath = Paths.MakeFixedOutputPath(recursive, hashAlgo, contentHash, name);
-        // Checked once the path is known, as Nix does: its message quotes the hashed name.
-        if (StorePathComputer.NameError(storePath.Substring(StoreDir.Length + 1)) is { } nameError)
-            throw new StoreException(nameError);
-        var ca = $"fixed:{(recursive ? "r:" : "")}{hashAlgo}:{NixBase32.Encode(contentHash)}";
+        using var contentHasher = HashAlgorithms.Create(hashAlgo);
+        using Stream source = recursive
+            ? new ProducerStream(s => NarWriter.Dump(sourcePath, s, filter))
+            : new FileStream(sourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
 
-        return WriteOnce(storePath, repair, real =>
+        // Pull the start of the serialisation into memory; if there is more, restore the whole
+        // thing into a temporary place in the store while hashing it.
+        var memory = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        bool inMemory = false;
+        while (true)
         {
-            if (recursive) CopyTree(sourcePath, real, filter);
-            else
+            int n = source.Read(chunk, 0, (int)Math.Min(chunk.Length, InMemoryLimit - memory.Length + 1));
+            if (n == 0) { inMemory = true; break; }
+            contentHasher.AppendData(chunk, 0, n);
+            memory.Write(chunk, 0, n);
+            if (memory.Length > InMemoryLimit) break;
+        }
+        string? tempPath = null, tempReal = null;
+        long restBytes = 0;
+        try
+        {
+            if (!inMemory)
             {
-                using var src = File.OpenRead(sourcePath);
-                using var dst = new FileStream(real, FileMode.CreateNew, FileAccess.Write);
-                src.CopyTo(dst, 1 << 16);
+                tempPath = StoreDir + "/" + NixBase32.Encode(RandomNumberGenerator.GetBytes(20)) + "-add";
+                AddTempRoot(tempPath);
+                tempReal = ToRealPath(tempPath);
+                memory.Position = 0;
+                var rest = new HashingReadStream(source, contentHasher);
+                if (recursive) NarReader.Parse(new ConcatStream(memory, rest), new NarRestorer(tempReal));
+                else
+                {
+                    using var f = new FileStream(tempReal, FileMode.CreateNew, FileAccess.Write);
+                    memory.CopyTo(f);
+                    rest.CopyTo(f, 1 << 16);
+                }
+                restBytes = memory.Length + rest.BytesRead;
+                memory = new MemoryStream();
             }
-            StoreFiles.Canonicalise(real);
-            var (narHash, narSize) = HashNar(real);
-            // What landed in the store must be what we named it after (the source may have
-            // changed between the passes).
-            var check = recursive && hashAlgo == "sha256" ? narHash : HashContents(real, recursive, hashAlgo);
-            if (!check.AsSpan().SequenceEqual(contentHash))
-                throw new StoreException($"'{sourcePath}' changed while it was being added to the store; try again");
-            return new ValidPathInfo
+            var contentHash = contentHasher.GetHashAndReset();
+            long sourceBytes = inMemory ? memory.Length : restBytes;
+            var storePath = Paths.MakeFixedOutputPath(recursive, hashAlgo, contentHash, name);
+            // Checked once the path is known, as Nix does: its message quotes the hashed name.
+            if (StorePathComputer.NameError(storePath.Substring(StoreDir.Length + 1)) is { } nameError)
+                throw new StoreException(nameError);
+            var ca = $"fixed:{(recursive ? "r:" : "")}{hashAlgo}:{NixBase32.Encode(contentHash)}";
+
+            return WriteOnce(storePath, repair, real =>
             {
-                Path = storePath, NarHash = ValidPathInfo.FormatNarHash(narHash), NarSize = narSize, ContentAddress = ca,
-            };
-        });
+                if (!inMemory) Directory.Move(tempReal!, real);
+                else if (recursive) { memory.Position = 0; NarReader.Parse(memory, new NarRestorer(real)); }
+                else using (var f = new FileStream(real, FileMode.CreateNew, FileAccess.Write)) { memory.Position = 0; memory.CopyTo(f); }
+                StoreFiles.Canonicalise(real);
+                // For recursive SHA-256 the content hash is the NAR hash of exactly what was restored
+                // (the source was read once); otherwise the NAR hash is computed from the result.
+                var (narHash, narSize) = recursive && hashAlgo == "sha256" ? (contentHash, sourceBytes) : HashNar(real);
+                return new ValidPathInfo
+                {
+                    Path = storePath, NarHash = ValidPathInfo.FormatNarHash(narHash), NarSize = narSize, ContentAddress = ca,
+                };
+            });
+        }
+        finally
+        {
+            if (tempReal is not null && Posix.LStat(tempReal) is not null) StoreFiles.DeleteTree(tempReal);
+        }
     }
 
     /// <summary>Adds a text file with the given references (builtins.toFile, .drv files).</summary>
@@ -380,33 +415,6 @@ public sealed partial class LocalStore : IDisposable
         return h.GetHashAndReset();
     }
 
-    /// <summary>Copies a file tree as a NAR would carry it: regular files (with the owner's
-    /// execute bit), directories and symlinks, nothing else, never following symlinks.</summary>
-    private static void CopyTree(string source, string target, Func<string, bool>? filter)
-    {
-        var st = Posix.LStat(source) ?? throw new StoreException($"'{source}' disappeared while it was being added");
-        if (st.IsSymlink)
-            File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
-        else if (st.IsDirectory)
-        {
-            Directory.CreateDirectory(target);
-            foreach (var entry in Directory.EnumerateFileSystemEntries(source))
-            {
-                if (filter is not null && !filter(entry)) continue;
-                CopyTree(entry, Path.Combine(target, Path.GetFileName(entry)), filter);
-            }
-        }
-        else if (st.IsRegular)
-        {
-            using (var src = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
-            using (var dst = new FileStream(target, FileMode.CreateNew, FileAccess.Write))
-                src.CopyTo(dst, 1 << 16);
-            if ((st.Permissions & 0x40) != 0)
-                File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-        else throw new StoreException($"file '{source}' has an unsupported type");
-    }
-
     public void Dispose()
     {
         _tempRoots.Dispose();
@@ -444,6 +452,34 @@ public sealed class HashingReadStream : Stream
     public override bool CanWrite => false;
     public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>Reads one stream, then another.</summary>
+public sealed class ConcatStream : Stream
+{
+    private readonly Stream _first, _second;
+    private bool _onSecond;
+    public ConcatStream(Stream first, Stream second) { _first = first; _second = second; }
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override int Read(Span<byte> buffer)
+    {
+        if (!_onSecond)
+        {
+            int n = _first.Read(buffer);
+            if (n > 0) return n;
+            _onSecond = true;
+        }
+        return _second.Read(buffer);
+    }
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();

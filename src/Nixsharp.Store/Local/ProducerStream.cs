@@ -1,0 +1,161 @@
+// Turns a writer (something that writes a NAR to a stream) into a stream to read from, by running
+// the writer on its own thread behind a small bounded buffer. Adding a tree to the store reads the
+// source once this way: the NAR is hashed, buffered or restored as it is produced, and memory
+// stays bounded whatever the tree's size.
+namespace Nixsharp.Store.Local;
+
+using System.Runtime.ExceptionServices;
+
+public sealed class ProducerStream : Stream
+{
+    // The producer may run evaluator code (a source filter), which can recurse deeply: give it the
+    // same large stack the CLI gives evaluation.
+    private const int ProducerStackSize = 64 * 1024 * 1024;
+    private const int MaxBuffered = 1 << 20;
+
+    private readonly object _gate = new();
+    private readonly Queue<byte[]> _chunks = new();
+    private int _buffered;
+    private byte[]? _current;
+    private int _currentOffset;
+    private bool _finished, _cancelled;
+    private ExceptionDispatchInfo? _failure;
+    private readonly Thread _thread;
+
+    public ProducerStream(Action<Stream> produce)
+    {
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                using var sink = new Sink(this);
+                produce(sink);
+            }
+            catch (OperationCanceledException) when (_cancelled) { }
+            catch (Exception e)
+            {
+                lock (_gate) _failure = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _finished = true;
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }, ProducerStackSize) { IsBackground = true, Name = "nar-producer" };
+        _thread.Start();
+    }
+
+    private void Enqueue(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return;
+        var copy = data.ToArray();
+        lock (_gate)
+        {
+            while (_buffered >= MaxBuffered && !_cancelled) Monitor.Wait(_gate);
+            if (_cancelled) throw new OperationCanceledException();
+            _chunks.Enqueue(copy);
+            _buffered += copy.Length;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty) return 0;
+        if (_current is null || _currentOffset == _current.Length)
+        {
+            lock (_gate)
+            {
+                while (_chunks.Count == 0 && !_finished) Monitor.Wait(_gate);
+                if (_chunks.Count == 0)
+                {
+                    _failure?.Throw();
+                    return 0;
+                }
+                _current = _chunks.Dequeue();
+                _buffered -= _current.Length;
+                _currentOffset = 0;
+                Monitor.PulseAll(_gate);
+            }
+        }
+        int n = Math.Min(buffer.Length, _current.Length - _currentOffset);
+        _current.AsSpan(_currentOffset, n).CopyTo(buffer);
+        _currentOffset += n;
+        return n;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            lock (_gate)
+            {
+                _cancelled = true;
+                _chunks.Clear();
+                Monitor.PulseAll(_gate);
+            }
+            _thread.Join();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    /// <summary>The producer's end: small writes are gathered into 64 KiB chunks.</summary>
+    private sealed class Sink : Stream
+    {
+        private readonly ProducerStream _owner;
+        private readonly byte[] _pending = new byte[1 << 16];
+        private int _length;
+
+        public Sink(ProducerStream owner) { _owner = owner; }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> data)
+        {
+            while (!data.IsEmpty)
+            {
+                int n = Math.Min(data.Length, _pending.Length - _length);
+                data[..n].CopyTo(_pending.AsSpan(_length));
+                _length += n;
+                data = data[n..];
+                if (_length == _pending.Length) Flush();
+            }
+        }
+
+        public override void Flush()
+        {
+            _owner.Enqueue(_pending.AsSpan(0, _length));
+            _length = 0;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) Flush();
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
