@@ -51,16 +51,18 @@ public sealed class NarWriter
 
     private void WriteNode(string path)
     {
+        // One lstat per entry: the FileInfo caches it, and only symlinks are asked for a target.
         var info = new FileInfo(path);
+        var attributes = info.Attributes;
         Str("(");
         Str("type");
-        if (info.LinkTarget is { } target)
+        if ((attributes & FileAttributes.ReparsePoint) != 0 && info.LinkTarget is { } target)
         {
             Str("symlink");
             Str("target");
             Str(target);
         }
-        else if ((info.Attributes & FileAttributes.Directory) != 0)
+        else if ((attributes & FileAttributes.Directory) != 0)
         {
             Str("directory");
             var names = Directory.EnumerateFileSystemEntries(path)
@@ -83,26 +85,28 @@ public sealed class NarWriter
         else
         {
             Str("regular");
-            if ((File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0)
+            if ((info.UnixFileMode & UnixFileMode.UserExecute) != 0)
             {
                 Str("executable");
                 Str("");
             }
             Str("contents");
-            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            ulong len = (ulong)f.Length;
+            ulong len = (ulong)info.Length;
             Int(len);
+            // Exactly the size lstat gave: a file that shrinks meanwhile is an error, not a short NAR.
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
             try
             {
                 ulong copied = 0;
-                int n;
-                while ((n = f.Read(chunk, 0, chunk.Length)) > 0)
+                while (copied < len)
                 {
+                    int want = (int)Math.Min((ulong)chunk.Length, len - copied);
+                    int n = RandomAccess.Read(handle, chunk.AsSpan(0, want), (long)copied);
+                    if (n <= 0) throw new IOException($"file '{path}' changed size while being archived");
                     _out.Write(chunk, 0, n);
                     copied += (ulong)n;
                 }
-                if (copied != len) throw new IOException($"file '{path}' changed size while being archived");
             }
             finally
             {

@@ -14,10 +14,10 @@ public sealed class ProducerStream : Stream
     private const int MaxBuffered = 1 << 20;
 
     private readonly object _gate = new();
-    private readonly Queue<byte[]> _chunks = new();
+    private readonly Queue<(byte[] Data, int Length)> _chunks = new();
     private int _buffered;
     private byte[]? _current;
-    private int _currentOffset;
+    private int _currentOffset, _currentLength;
     private bool _finished, _cancelled;
     private ExceptionDispatchInfo? _failure;
     private readonly Thread _thread;
@@ -48,16 +48,24 @@ public sealed class ProducerStream : Stream
         _thread.Start();
     }
 
-    private void Enqueue(ReadOnlySpan<byte> data)
+    private const int ChunkSize = 1 << 16;
+    // Consumed chunks go back to the producer, so a stream of any length reuses the same few
+    // arrays instead of leaving garbage behind.
+    private readonly Stack<byte[]> _free = new();
+
+    private byte[] RentChunk()
     {
-        if (data.IsEmpty) return;
-        var copy = data.ToArray();
+        lock (_gate) return _free.Count > 0 ? _free.Pop() : new byte[ChunkSize];
+    }
+
+    private void Enqueue(byte[] chunk, int length)
+    {
         lock (_gate)
         {
             while (_buffered >= MaxBuffered && !_cancelled) Monitor.Wait(_gate);
             if (_cancelled) throw new OperationCanceledException();
-            _chunks.Enqueue(copy);
-            _buffered += copy.Length;
+            _chunks.Enqueue((chunk, length));
+            _buffered += length;
             Monitor.PulseAll(_gate);
         }
     }
@@ -67,23 +75,25 @@ public sealed class ProducerStream : Stream
     public override int Read(Span<byte> buffer)
     {
         if (buffer.IsEmpty) return 0;
-        if (_current is null || _currentOffset == _current.Length)
+        if (_current is null || _currentOffset == _currentLength)
         {
             lock (_gate)
             {
+                if (_current is not null) _free.Push(_current);
+                _current = null;
                 while (_chunks.Count == 0 && !_finished) Monitor.Wait(_gate);
                 if (_chunks.Count == 0)
                 {
                     _failure?.Throw();
                     return 0;
                 }
-                _current = _chunks.Dequeue();
-                _buffered -= _current.Length;
+                (_current, _currentLength) = _chunks.Dequeue();
+                _buffered -= _currentLength;
                 _currentOffset = 0;
                 Monitor.PulseAll(_gate);
             }
         }
-        int n = Math.Min(buffer.Length, _current.Length - _currentOffset);
+        int n = Math.Min(buffer.Length, _currentLength - _currentOffset);
         _current.AsSpan(_currentOffset, n).CopyTo(buffer);
         _currentOffset += n;
         return n;
@@ -114,14 +124,14 @@ public sealed class ProducerStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    /// <summary>The producer's end: small writes are gathered into 64 KiB chunks.</summary>
+    /// <summary>The producer's end: writes are gathered into 64 KiB chunks.</summary>
     private sealed class Sink : Stream
     {
         private readonly ProducerStream _owner;
-        private readonly byte[] _pending = new byte[1 << 16];
+        private byte[] _pending;
         private int _length;
 
-        public Sink(ProducerStream owner) { _owner = owner; }
+        public Sink(ProducerStream owner) { _owner = owner; _pending = owner.RentChunk(); }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -139,7 +149,9 @@ public sealed class ProducerStream : Stream
 
         public override void Flush()
         {
-            _owner.Enqueue(_pending.AsSpan(0, _length));
+            if (_length == 0) return;
+            _owner.Enqueue(_pending, _length);
+            _pending = _owner.RentChunk();
             _length = 0;
         }
 
