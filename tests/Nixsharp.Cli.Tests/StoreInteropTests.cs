@@ -233,4 +233,19 @@ public class StoreInteropTests
         Assert.Equal(1, ours.Stderr.Split('\n').Count(l => l == "trace: hello.txt regular"));
         Ok(Tools.Nix("nix-store", "--store", t.Sub("ours"), "--verify", "--check-contents"));
     }
+
+    [Fact]
+    public void StorePathOfAnInvalidPathFailsWhenInstantiatingAsInNixAndLeavesNoDrv()
+    {
+        if (!Tools.NixInstalled) return;
+        using var t = new TempDir();
+        var expr = Path.Combine(t.Path, "sp.nix");
+        File.WriteAllText(expr, "derivation { name = \"sp\"; system = \"x\"; builder = \"/bin/sh\"; x = builtins.storePath /nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-foo; }\n");
+        var theirs = Tools.Run("nix-instantiate", new[] { "--store", t.Sub("nix"), "--option", "substituters", "", "--show-trace", expr });
+        var ours = Tools.Ns("instantiate", "--store", t.Sub("ours"), "--show-trace", expr);
+        Assert.Equal(1, theirs.Code);
+        Assert.Equal(1, ours.Code);
+        Assert.Equal(theirs.Stderr, ours.Stderr);
+        Assert.Equal(new[] { ".links" }, Directory.GetFileSystemEntries(t.Sub("ours") + "/nix/store").Select(Path.GetFileName));
+    }
 }

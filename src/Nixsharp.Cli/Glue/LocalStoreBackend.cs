@@ -26,6 +26,8 @@ public sealed class LocalStoreBackend : IStoreBackend
             recursive ? ReadOnlyStoreBackend.SourceFilter(path, osPath, filter) : null)));
     }
 
+    public bool WritesToStore => true;
+
     public bool IsValidPath(string storePath) => _store.IsValidPath(ByteString.ToUtf16(storePath));
 
     public string AddTextToStore(string name, string contents, IReadOnlyCollection<string> references) =>

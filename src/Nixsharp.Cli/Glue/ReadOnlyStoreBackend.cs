@@ -103,6 +103,8 @@ public sealed class ReadOnlyStoreBackend : IStoreBackend
         return "No such file or directory";
     }
 
+    public bool WritesToStore => false;
+
     public bool IsValidPath(string storePath)
     {
         // Read-only evaluation writes nothing and does not read Nix's database: what is in the

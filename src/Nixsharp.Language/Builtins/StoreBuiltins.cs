@@ -194,6 +194,10 @@ internal static class StoreBuiltins
         int slash = path.IndexOf('/', storeDir.Length + 1);
         var objectPath = PathUtil.CanonPath(slash < 0 ? path : path.Substring(0, slash));
         if (ParseStorePathError(storeDir, objectPath) is { } error) throw new HostError(error);
+        // Writing to a store, Nix makes sure the path exists (it would substitute it); nixsharp
+        // has no substituters yet, so the path must already be valid.
+        if (store.WritesToStore && !store.IsValidPath(objectPath))
+            throw new EvalError($"path '{objectPath}' does not exist and cannot be created");
         return new StringValue(path, StringContext.From(new[] { objectPath }));
     }
 

@@ -45,6 +45,9 @@ public interface IStoreBackend
     /// <summary>Whether a store path (STOREDIR/HASH-NAME) is valid in this store: registered, or,
     /// for a store that writes nothing, already present.</summary>
     bool IsValidPath(string storePath);
+    /// <summary>True when this store really writes (nix-instantiate without --eval); false in Nix's
+    /// read-only mode, where paths are computed but nothing is checked against the store.</summary>
+    bool WritesToStore { get; }
     string AddTextToStore(string name, string contents, IReadOnlyCollection<string> references);
 }
 

@@ -328,17 +328,16 @@ public sealed partial class LocalStore : IDisposable
         {
             // Whatever is there is a leftover of an interrupted writer (or, with repair, damaged).
             StoreFiles.DeleteTree(real);
-            ValidPathInfo info;
             try
             {
-                info = write(real);
+                Register(new[] { write(real) }, checkedDerivation);
             }
             catch
             {
+                // Nothing was registered: take the files away too rather than leave them for GC.
                 try { StoreFiles.DeleteTree(real); } catch (IOException) { }
                 throw;
             }
-            Register(new[] { info }, checkedDerivation);
         }
         locks.SetDeletion(true);
         return storePath;

@@ -113,7 +113,9 @@ public static class StoreCommand
     private static Command Dump(CliIo io)
     {
         var path = new Argument<string>("path") { Description = "The file, directory or symlink to serialise" };
-        var cmd = new Command("dump", "Write the NAR serialisation of a path to standard output (like nix-store --dump)") { path };
+        // Accepted as nix-store accepts it everywhere; dumping reads the path itself, in or out of a store.
+        var storeOpt = StoreOption();
+        var cmd = new Command("dump", "Write the NAR serialisation of a path to standard output (like nix-store --dump)") { storeOpt, path };
         cmd.SetAction(pr => Guard(io, () =>
         {
             var full = Path.GetFullPath(pr.GetValue(path)!, io.WorkingDirectory);
@@ -130,7 +132,8 @@ public static class StoreCommand
     private static Command Restore(CliIo io)
     {
         var path = new Argument<string>("path") { Description = "Where to unpack the NAR read from standard input (must not exist)" };
-        var cmd = new Command("restore", "Unpack a NAR from standard input into a path (like nix-store --restore)") { path };
+        var storeOpt = StoreOption(); // accepted as for dump: restoring writes to a plain path
+        var cmd = new Command("restore", "Unpack a NAR from standard input into a path (like nix-store --restore)") { storeOpt, path };
         cmd.SetAction(pr => Guard(io, () =>
         {
             var full = Path.GetFullPath(pr.GetValue(path)!, io.WorkingDirectory);
