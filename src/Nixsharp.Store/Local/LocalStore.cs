@@ -250,17 +250,19 @@ public sealed partial class LocalStore : IDisposable
         {
             // Whatever is there is a leftover of an interrupted writer (or, with repair, damaged).
             StoreFiles.DeleteTree(real);
-            ValidPathInfo info;
             try
             {
-                info = write(real);
+                Register(new[] { write(real) });
             }
             catch
             {
+                // A refused registration (a bad .drv, a missing reference) fails like a failed
+                // write: nothing of it stays, not even the lock file, which is released as a
+                // finished writer releases it, so that waiters start over.
                 try { StoreFiles.DeleteTree(real); } catch (IOException) { }
+                locks.SetDeletion(true);
                 throw;
             }
-            Register(new[] { info });
         }
         locks.SetDeletion(true);
         return storePath;
