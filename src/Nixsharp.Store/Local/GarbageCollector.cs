@@ -323,7 +323,12 @@ public sealed partial class LocalStore
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-            finally { client.Dispose(); }
+            finally
+            {
+                // Under the list's lock, so that Dispose never shuts down a client disposed here.
+                lock (_clients) _clients.Remove(client);
+                client.Dispose();
+            }
         }
 
         public void Dispose()

@@ -198,8 +198,8 @@ public sealed class GcRoots
         foreach (var file in Directory.EnumerateFiles(_layout.TempRootsDir))
         {
             var name = Path.GetFileName(file);
-            // Our own file: fcntl locks do not conflict within a process, and opening and closing the
-            // file here would even drop our lock on it, so the caller adds its own roots itself.
+            // Our own file: the caller adds its own roots itself (and our own lock would make the
+            // file look held by a live process anyway).
             if (name.StartsWith('.') || name == Environment.ProcessId.ToString()) continue;
             FileLock fl;
             try { fl = FileLock.Open(file, create: false); }
@@ -215,9 +215,9 @@ public sealed class GcRoots
                     fl.Unlock();
                     continue;
                 }
-                byte[] bytes;
-                try { bytes = File.ReadAllBytes(file); }
-                catch (FileNotFoundException) { continue; }
+                // Read through our descriptor: its owner holds an exclusive flock on the file, so
+                // opening it anew through .NET (which takes a shared flock) would fail.
+                var bytes = fl.ReadAll();
                 foreach (var root in Encoding.UTF8.GetString(bytes).Split('\0', StringSplitOptions.RemoveEmptyEntries))
                     result.Add(root);
             }
