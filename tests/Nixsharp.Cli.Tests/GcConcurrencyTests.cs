@@ -24,12 +24,14 @@ public sealed class GcConcurrencyTests : IDisposable
 
     /// <summary>An expression that writes a toFile text, then blocks reading `fifo` until the
     /// test writes to it, then returns a derivation using the text.</summary>
-    private string HeldExpression(string text)
+    private string HeldExpression(string text) => HeldExpressionNamed("held", text);
+
+    private string HeldExpressionNamed(string name, string text)
     {
         var file = _tmp.Sub("held.nix");
         File.WriteAllText(file, $$"""
             { fifo }:
-            let t = builtins.toFile "held" "{{text}}";
+            let t = builtins.toFile "{{name}}" "{{text}}";
             in builtins.seq t (builtins.seq (builtins.readFile fifo)
                  (derivation { name = "held"; system = "x86_64-linux"; builder = t; }))
             """);
@@ -41,11 +43,13 @@ public sealed class GcConcurrencyTests : IDisposable
 
     /// <summary>Runs a command that blocks reading `fifo`; `whileBlocked` runs once it is blocked
     /// there (opening a FIFO for writing returns only when a reader has opened it), then the
-    /// command is let go and must succeed.</summary>
-    private static RunResult WhileBlockedOnFifo(string file, string[] args, string fifo, Action whileBlocked)
+    /// command is let go and must succeed. `beforeOpening` runs as soon as it has started.</summary>
+    private static RunResult WhileBlockedOnFifo(string file, string[] args, string fifo, Action whileBlocked,
+        Action? beforeOpening = null)
     {
         Assert.Equal(0, Tools.Run("mkfifo", [fifo]).Code);
         using var p = RunningProcess.Start(file, args);
+        beforeOpening?.Invoke();
         var open = Task.Factory.StartNew(() => new FileStream(fifo, FileMode.Open, FileAccess.Write, FileShare.ReadWrite),
             TaskCreationOptions.LongRunning);
         while (!open.Wait(100))
@@ -178,6 +182,88 @@ public sealed class GcConcurrencyTests : IDisposable
         Assert.True(store.IsValid(path), $"nixsharp's collector deleted {path}, which Nix's adder had handed it as a root");
         Assert.StartsWith("1 store paths deleted", collected.Out);
         store.AssertVerifies("after nixsharp's collection");
+    }
+
+    [Fact]
+    public void APathThatBecomesATemporaryRootWhileItsReferrersAreDeletedIsKept()
+    {
+        // The collector decides a path and its referrers together, then deletes the referrers
+        // first; its socket only holds back a client asking for the path being looked at, so a
+        // client can be told to go ahead with the path while its referrer is being deleted. The
+        // collector must look at the path again before deleting it (as current Nix does).
+        // Here: `store delete A B`, where B refers to A and takes long to delete; the collector is
+        // stopped while it deletes B; a process then asks for A as a temporary root (and queues on
+        // the socket); the collector goes on; A must survive while that process is alive.
+        var store = new TestStore(_tmp.Sub("store"));
+        const string text = "wanted again while its referrer is deleted";
+        var a = TextPath("a", text);
+        var b = "/nix/store/" + new string('b', 32) + "-refers-to-a";
+        var bigDir = Enumerable.Range(0, 20_000).Select(i => ($"f{i:D5}", (Action<NarBuilder>)(n => n.File("x")))).ToArray();
+        var stream = new MemoryStream();
+        ExportOne(stream, NarBuilder.Archive().File(text).ToArray(), a, []);
+        ExportOne(stream, NarBuilder.Archive().Dir(bigDir).ToArray(), b, [a]);
+        Nixsharp.Formats.Wire.WireStream.WriteU64(stream, 0);
+        var imported = Tools.Run(Tools.Nixsharp, ["store", "import", "--store", store.Root], stdin: stream.ToArray());
+        Assert.True(imported.Code == 0, imported.Stderr);
+
+        using var gc = RunningProcess.Ns("store", "delete", "--store", store.Root, a, b);
+        Assert.True(gc.WaitForStderr(l => l == $"deleting '{b}'"), gc.StderrSoFar);
+        Signals.Stop(gc.Pid);
+        bool resumed = false;
+        try
+        {
+            if (!store.IsValid(a))
+            {
+                // The stop came after the collector had reached A: nothing to test this time.
+                _out.WriteLine("the collector was stopped too late (A already deleted); the race was not set up");
+                return;
+            }
+            var fifo = _tmp.Sub("fifo");
+            var socket = store.StateDir + "/gc-socket/socket";
+            WhileBlockedOnFifo(Tools.Nixsharp, ["instantiate", "--store", store.Root, "--argstr", "fifo", fifo, HeldExpressionNamed("a", text)], fifo, beforeOpening: () =>
+            {
+                // The client's connection waits in the stopped collector's backlog (listed in
+                // /proc/net/unix as connecting); only then may the collector go on.
+                Assert.True(WaitFor(() => File.ReadLines("/proc/net/unix").Any(l => l.EndsWith(" " + socket, StringComparison.Ordinal) && l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[5] == "02")),
+                    "the client never connected to the collector's socket");
+                Signals.Continue(gc.Pid);
+                resumed = true;
+            }, whileBlocked: () =>
+            {
+                var collected = gc.Finish();
+                Assert.True(collected.Code == 0 || collected.Stderr.Contains("since it is still alive", StringComparison.Ordinal), collected.Stderr);
+                Assert.False(store.IsValid(b));
+                Assert.True(store.IsValid(a) && TestStore.Exists(store.Real(a)), $"the collector deleted {a}, a temporary root of a live process");
+            });
+        }
+        finally
+        {
+            if (!resumed) Signals.Continue(gc.Pid);
+        }
+        store.AssertVerifies("after the collection");
+    }
+
+    private static void ExportOne(Stream s, byte[] nar, string path, string[] references)
+    {
+        Nixsharp.Formats.Wire.WireStream.WriteU64(s, 1);
+        s.Write(nar);
+        Nixsharp.Formats.Wire.WireStream.WriteU64(s, Nixsharp.Formats.Export.ExportFormat.Magic);
+        Nixsharp.Formats.Wire.WireStream.WriteString(s, path);
+        Nixsharp.Formats.Wire.WireStream.WriteStrings(s, references);
+        Nixsharp.Formats.Wire.WireStream.WriteString(s, "");
+        Nixsharp.Formats.Wire.WireStream.WriteU64(s, 0);
+    }
+
+    /// <summary>Polls a condition (for states no process announces); false after a minute.</summary>
+    private static bool WaitFor(Func<bool> condition)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.ElapsedMilliseconds > 60_000) return false;
+            Thread.Sleep(10);
+        }
+        return true;
     }
 
     [Fact]
