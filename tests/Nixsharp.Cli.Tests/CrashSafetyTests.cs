@@ -35,15 +35,21 @@ public sealed class CrashSafetyTests : IDisposable
         _out.WriteLine($"{what}: seed {seed} (set NIXSHARP_TEST_SEED={seed} to replay)");
         var rng = new Random(seed);
 
-        // How long an uninterrupted run on a fresh store takes, so the delays cover its phases
-        // whatever the machine's speed. (It only places the kills; nothing asserts on time.)
-        var timing = new TestStore(_tmp.Sub("timing"));
-        var sw = Stopwatch.StartNew();
-        var first = Tools.Ns(argsFor(timing.Root));
-        var fullMs = (int)sw.ElapsedMilliseconds;
-        Assert.True(first.Code == 0, first.Stderr);
-        Assert.Equal(expectedOut, first.Out);
-        timing.Delete();
+        // How long an uninterrupted run on a fresh store takes (the median of three), so that the
+        // delays cover its phases whatever the machine's speed and load. It only places the
+        // kills; nothing asserts on time.
+        var durations = new List<int>();
+        for (int i = 0; i < 3; i++)
+        {
+            var timing = new TestStore(_tmp.Sub($"timing{i}"));
+            var sw = Stopwatch.StartNew();
+            var run = Tools.Ns(argsFor(timing.Root));
+            durations.Add((int)sw.ElapsedMilliseconds);
+            Assert.True(run.Code == 0, run.Stderr);
+            Assert.Equal(expectedOut, run.Out);
+            timing.Delete();
+        }
+        int fullMs = durations.Order().ElementAt(1);
         _out.WriteLine($"{what}: an uninterrupted run takes about {fullMs} ms");
 
         var outcomes = new List<Outcome>();
@@ -53,7 +59,7 @@ public sealed class CrashSafetyTests : IDisposable
             {
                 0 => ("early", 0.0, 0.3),
                 1 => ("middle", 0.3, 0.75),
-                _ => ("late", 0.75, 1.1),
+                _ => ("late", 0.75, 1.4),
             };
             int delay = (int)(fullMs * (lo + (hi - lo) * rng.NextDouble()));
             var store = new TestStore(_tmp.Sub($"run{i}"));
@@ -65,13 +71,12 @@ public sealed class CrashSafetyTests : IDisposable
             outcomes.Add(new Outcome(band, delay, state));
 
             store.AssertVerifies(context);
-            // Cheap checks beyond verify: nothing valid is missing or different on disk.
-            store.AssertContentsMatchDb(context);
 
             var again = Tools.Ns(argsFor(store.Root));
             Assert.True(again.Code == 0, $"{context}: the rerun failed ({again.Code}):\n{again.Stderr}");
             Assert.True(expectedOut == again.Out, $"{context}: the rerun printed\n{again.Out}\ninstead of\n{expectedOut}");
             Assert.True(expectedDb == store.DbText(), $"{context}: after the rerun the database differs from an uninterrupted run's");
+            // What verify checks, in-process (cheaper): every valid path is on disk with its hash.
             store.AssertContentsMatchDb(context + ", after the rerun");
             store.Delete();
         }
@@ -88,7 +93,7 @@ public sealed class CrashSafetyTests : IDisposable
     public void KilledStoreAddLeavesAConsistentStoreAndRerunsCleanly()
     {
         // A few thousand small files and a few MB: long enough that kills land mid-copy.
-        var tree = Inputs.MakeTree(_tmp.Sub("tree"), dirs: 40, filesPerDir: 60, bigBytes: 3 << 20, seed: 7);
+        var tree = Inputs.MakeTree(_tmp.Sub("tree"), dirs: 40, filesPerDir: 50, bigBytes: 2 << 20, seed: 7);
         var reference = new TestStore(_tmp.Sub("reference"));
         var expected = Tools.Ns("store", "add", "--store", reference.Root, tree);
         Assert.Equal(0, expected.Code);

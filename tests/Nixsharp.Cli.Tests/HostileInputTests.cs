@@ -349,6 +349,16 @@ public sealed class HostileInputTests : IClassFixture<HostileInputStore>
     public void DerivationThatIsADirectoryIsRefused()
     {
         var path = "/nix/store/" + HashPart + "-dir.drv";
-        AssertImportRefused(Export(GoodTreeNar(), path), "dir.drv");
+        AssertImportRefused(Export(GoodTreeNar(), path), $"derivation '{path}' is not a regular file");
+    }
+
+    [Theory]
+    [InlineData("/dev/zero")]   // endless: reading it would exhaust memory
+    [InlineData("/etc/passwd")] // a file outside the store
+    [InlineData("missing")]     // dangling
+    public void DerivationThatIsASymlinkIsRefusedUnread(string target)
+    {
+        var path = "/nix/store/" + HashPart + "-link.drv";
+        AssertImportRefused(Export(NarBuilder.Archive().Symlink(target).ToArray(), path), $"derivation '{path}' is not a regular file");
     }
 }
