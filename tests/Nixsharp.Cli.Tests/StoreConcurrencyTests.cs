@@ -90,6 +90,33 @@ public sealed class StoreConcurrencyTests : IDisposable
     }
 
     [Fact]
+    public void NixsharpWaitsForAPathLockHeldByNix()
+    {
+        if (!Tools.NixInstalled) return;
+        var (trees, paths) = ThreeTrees();
+        var store = new TestStore(_tmp.Sub("store"));
+        Assert.Equal(0, Tools.Ns("store", "verify", "--store", store.Root).Code);
+        using var db = store.OpenDb();
+        using var writeLock = db.BeginTransaction(deferred: false); // registration waits for this
+
+        // nix-store --add takes the path's lock, copies the tree and stops at registering it.
+        using var nix = RunningProcess.Start("nix-store", ["--store", store.Root, "--add", trees[0], "--debug"]);
+        Assert.True(nix.WaitForStderr(l => l == $"lock acquired on '{store.Real(paths[0])}.lock'"), nix.StderrSoFar);
+        using var ours = RunningProcess.Ns("store", "add", "--store", store.Root, trees[0]);
+        Assert.True(ours.WaitForStderr(l => l == $"waiting for lock on '{paths[0]}'..."),
+            $"nixsharp did not wait for the lock Nix holds:\n{ours.StderrSoFar}");
+        writeLock.Rollback();
+
+        var theirs = nix.Finish();
+        Assert.True(theirs.Code == 0, theirs.Stderr);
+        var r = ours.Finish();
+        Assert.True(r.Code == 0, r.Stderr);
+        Assert.Equal(paths[0] + "\n", r.Out);
+        Assert.Equal(paths[0] + "\n", theirs.Out);
+        AssertCleanStore(store, [paths[0]]);
+    }
+
+    [Fact]
     public void EightInstantiatesOfOneExpressionOnANewStore()
     {
         var file = Path.Combine(Inputs.MakeChainExpression(_tmp.Sub("expr"), 60), "default.nix");
