@@ -120,8 +120,8 @@ public sealed class CrashSafetyTests : IDisposable
     [Fact]
     public void KilledInstantiateLeavesAConsistentStoreAndRerunsCleanly()
     {
-        // 200 derivations, 200 toFile texts and 11 sources: 411 paths written one by one.
-        var expr = Inputs.MakeChainExpression(_tmp.Sub("expr"), 200);
+        // 150 derivations, 150 toFile texts and 11 sources: 311 paths written one by one.
+        var expr = Inputs.MakeChainExpression(_tmp.Sub("expr"), 150);
         var file = Path.Combine(expr, "default.nix");
         var reference = new TestStore(_tmp.Sub("reference"));
         var expected = Tools.Ns("instantiate", "--store", reference.Root, file);
@@ -129,9 +129,9 @@ public sealed class CrashSafetyTests : IDisposable
         if (Tools.NixInstalled)
             Assert.Equal(Tools.Nix("nix-instantiate", "--store", _tmp.Sub("nix"), file).Out, expected.Out);
         int total = reference.ValidPaths().Count;
-        Assert.Equal(411, total);
+        Assert.Equal(311, total);
 
-        KillRuns("instantiate", 21, root => ["instantiate", "--store", root, file], expected.Out, reference.DbText(), store =>
+        KillRuns("instantiate", 20, root => ["instantiate", "--store", root, file], expected.Out, reference.DbText(), store =>
         {
             if (!store.HasSchema) return "before the database had its tables";
             int valid = store.ValidPaths().Count;

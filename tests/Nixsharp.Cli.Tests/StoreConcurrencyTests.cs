@@ -6,24 +6,38 @@ namespace Nixsharp.Cli.Tests;
 using Nixsharp.Store.Local;
 using Xunit;
 
-public sealed class StoreConcurrencyTests : IDisposable
+/// <summary>Three trees and the paths `store add` gives them (checked against nix-store --add).</summary>
+public sealed class ThreeTrees : IDisposable
+{
+    private readonly TempDir _tmp = new("nixsharp-trees");
+    public string[] Trees { get; }
+    public string[] Paths { get; }
+
+    public ThreeTrees()
+    {
+        Trees = Enumerable.Range(0, 3)
+            .Select(i => Inputs.MakeTree(_tmp.Sub($"tree{i}"), dirs: 10, filesPerDir: 40, bigBytes: 1 << 20, seed: 100 + i)).ToArray();
+        var reference = Tools.Ns(["store", "add", "--store", _tmp.Sub("reference"), .. Trees]);
+        Assert.True(reference.Code == 0, reference.Stderr);
+        if (Tools.NixInstalled)
+            Assert.Equal(Tools.Run("nix-store", ["--store", _tmp.Sub("nix"), "--add", .. Trees]).Out, reference.Out);
+        Paths = reference.Out.TrimEnd('\n').Split('\n');
+    }
+
+    public void Dispose() => _tmp.Dispose();
+}
+
+public sealed class StoreConcurrencyTests : IClassFixture<ThreeTrees>, IDisposable
 {
     private const int Processes = 8;
     private readonly TempDir _tmp = new("nixsharp-concurrency");
+    private readonly ThreeTrees _trees;
+
+    public StoreConcurrencyTests(ThreeTrees trees) { _trees = trees; }
 
     public void Dispose() => _tmp.Dispose();
 
-    /// <summary>Three trees and the paths `store add` gives them (checked against nix-store --add).</summary>
-    private (string[] Trees, string[] Paths) ThreeTrees()
-    {
-        var trees = Enumerable.Range(0, 3)
-            .Select(i => Inputs.MakeTree(_tmp.Sub($"tree{i}"), dirs: 10, filesPerDir: 40, bigBytes: 1 << 20, seed: 100 + i)).ToArray();
-        var reference = Tools.Ns(["store", "add", "--store", _tmp.Sub("reference"), .. trees]);
-        Assert.True(reference.Code == 0, reference.Stderr);
-        if (Tools.NixInstalled)
-            Assert.Equal(Tools.Run("nix-store", ["--store", _tmp.Sub("nix"), "--add", .. trees]).Out, reference.Out);
-        return (trees, reference.Out.TrimEnd('\n').Split('\n'));
-    }
+    private (string[] Trees, string[] Paths) ThreeTrees() => (_trees.Trees, _trees.Paths);
 
     /// <summary>What every test checks at the end: each expected path registered exactly once
     /// and nothing else, nothing left over beside them, no temporary roots, verify passes.</summary>
