@@ -69,12 +69,16 @@ public sealed class NarFormatException : FormatException
     public long Offset { get; }
 
     public NarFormatException(string reason, string entryPath, long offset)
-        : base($"bad archive: {reason} ({(entryPath.Length == 0 ? "at the archive root" : $"at '{entryPath}'")}, offset {offset})")
+        : base($"bad archive: {reason} ({(entryPath.Length == 0 ? "at the archive root" : $"at '{Shorten(entryPath)}'")}, offset {offset})")
     {
         Reason = reason;
         EntryPath = entryPath;
         Offset = offset;
     }
+
+    // Hostile archives nest thousands deep: a message shows the two ends of such a path.
+    private static string Shorten(string path) =>
+        path.Length <= 200 ? path : $"{path[..80]}…{path[^80..]} ({path.Length} characters)";
 }
 
 public static class NarReader

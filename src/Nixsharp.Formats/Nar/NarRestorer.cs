@@ -111,8 +111,17 @@ public sealed class NarRestorer : INarSink
         if (dir.LastName is not null && CompareCodePoints(name, dir.LastName) <= 0)
             throw new InvalidOperationException($"'{path}' does not come after '{dir.LastName}' in the archive's order");
         dir.LastName = name;
-        return TargetPath + "/" + path;
+        var full = TargetPath + "/" + path;
+        // Said plainly here rather than as the file system's "File name too long" quoting a
+        // path thousands of characters long.
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(full);
+        if (bytes >= MaxPathBytes)
+            throw new IOException($"cannot restore an entry nested {path.Count(c => c == '/') + 1} levels deep: its path would be {bytes} bytes long, and the system allows {MaxPathBytes - 1}");
+        return full;
     }
+
+    /// <summary>Linux's PATH_MAX, counting the terminating NUL.</summary>
+    private const int MaxPathBytes = 4096;
 
     /// <summary>Code-point order, which is the byte order of the names' UTF-8 (UTF-16's is not).</summary>
     private static int CompareCodePoints(string a, string b)

@@ -45,7 +45,7 @@ public sealed partial class LocalStore
             var finder = new GcRoots(Layout, IsValidPath, Log);
             Log("finding garbage collector roots...");
             if (!options.IgnoreLiveness)
-                foreach (var r in finder.FindPermanentRoots().Keys) roots.Add(r);
+                foreach (var r in finder.FindPermanentRoots(keepInvalid: true).Keys) roots.Add(r);
             foreach (var r in finder.FindTempRoots()) { roots.Add(r); server.AddTempRoot(r); }
             foreach (var r in ownTempRoots) { roots.Add(r); server.AddTempRoot(r); }
 
@@ -151,12 +151,32 @@ public sealed partial class LocalStore
                 // Everything reached is dead. Referrers go before what they refer to.
                 foreach (var path in TopoSortReferrersFirst(order))
                 {
-                    if (!Dead.Add(path)) continue;
+                    if (Dead.Contains(path) || Alive.Contains(path)) continue;
                     if (_delete)
                     {
-                        _store.InvalidatePath(path);
+                        // The socket only holds back a client asking for the one path being looked
+                        // at, so one may have made this path a temporary root since the walk above
+                        // passed it (and been told to go ahead while it was still valid). Look
+                        // again, and hold such clients back while this path goes.
+                        if (!_server.BeginDeletion(HashPart(path)))
+                        {
+                            KeepAlive(path);
+                            continue;
+                        }
+                        try
+                        {
+                            _store.InvalidatePath(path);
+                        }
+                        catch (PathInUseException e)
+                        {
+                            // Something registered since refers to it: it is not garbage after all.
+                            _store.Log($"not deleting '{path}': {e.Message}");
+                            KeepAlive(path);
+                            continue;
+                        }
                         DeleteFromStore(path.Substring(path.LastIndexOf('/') + 1));
                     }
+                    Dead.Add(path);
                 }
             }
             finally
@@ -167,8 +187,13 @@ public sealed partial class LocalStore
 
         private void MarkAlive(string path, string start)
         {
-            Alive.Add(path);
             Alive.Add(start);
+            KeepAlive(path);
+        }
+
+        private void KeepAlive(string path)
+        {
+            Alive.Add(path);
             foreach (var p in _store.ComputeClosure(new[] { path }, includeOutputs: _keepOutputs, includeDerivers: _keepDerivations))
                 Alive.Add(p);
         }
@@ -266,6 +291,8 @@ public sealed partial class LocalStore
             {
                 if (_tempRootHashes.Contains(hashPart)) return false;
                 _pending = hashPart;
+                // Clients held back for the previous path may go on.
+                Monitor.PulseAll(_gate);
                 return true;
             }
         }
@@ -323,7 +350,12 @@ public sealed partial class LocalStore
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-            finally { client.Dispose(); }
+            finally
+            {
+                // Under the list's lock, so that Dispose never shuts down a client disposed here.
+                lock (_clients) _clients.Remove(client);
+                client.Dispose();
+            }
         }
 
         public void Dispose()

@@ -72,9 +72,13 @@ public sealed class GcRoots
         File.Move(temp, link, overwrite: true);
     }
 
-    /// <summary>Permanent and runtime roots: store path → where the root was found.</summary>
-    public Dictionary<string, HashSet<string>> FindPermanentRoots(bool includeRuntime = true)
+    /// <summary>Permanent and runtime roots: store path → where the root was found. For listing,
+    /// roots whose targets are not valid are skipped (as Nix says it does). A collector keeps them:
+    /// the target may become valid right after the scan, registered by a process that is gone by
+    /// the time the collector reads temporary roots, and a root must still count then.</summary>
+    public Dictionary<string, HashSet<string>> FindPermanentRoots(bool includeRuntime = true, bool keepInvalid = false)
     {
+        _keepInvalid = keepInvalid;
         var roots = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         Scan(_layout.GcRootsDir, roots, 0);
         Scan(_layout.ProfilesDir, roots, 0);
@@ -86,7 +90,7 @@ public sealed class GcRoots
     {
         var sp = ToStorePath(target);
         if (sp is null) return;
-        if (_isValid(sp))
+        if (_keepInvalid || _isValid(sp))
         {
             if (!roots.TryGetValue(sp, out var set)) roots[sp] = set = new HashSet<string>(StringComparer.Ordinal);
             set.Add(where);
@@ -94,6 +98,8 @@ public sealed class GcRoots
         else
             _log($"skipping invalid root from '{where}' to '{target}'");
     }
+
+    private bool _keepInvalid;
 
     private void Scan(string path, Dictionary<string, HashSet<string>> roots, int depth)
     {
@@ -198,8 +204,8 @@ public sealed class GcRoots
         foreach (var file in Directory.EnumerateFiles(_layout.TempRootsDir))
         {
             var name = Path.GetFileName(file);
-            // Our own file: fcntl locks do not conflict within a process, and opening and closing the
-            // file here would even drop our lock on it, so the caller adds its own roots itself.
+            // Our own file: the caller adds its own roots itself (and our own lock would make the
+            // file look held by a live process anyway).
             if (name.StartsWith('.') || name == Environment.ProcessId.ToString()) continue;
             FileLock fl;
             try { fl = FileLock.Open(file, create: false); }
@@ -215,9 +221,9 @@ public sealed class GcRoots
                     fl.Unlock();
                     continue;
                 }
-                byte[] bytes;
-                try { bytes = File.ReadAllBytes(file); }
-                catch (FileNotFoundException) { continue; }
+                // Read through our descriptor: its owner holds an exclusive flock on the file, so
+                // opening it anew through .NET (which takes a shared flock) would fail.
+                var bytes = fl.ReadAll();
                 foreach (var root in Encoding.UTF8.GetString(bytes).Split('\0', StringSplitOptions.RemoveEmptyEntries))
                     result.Add(root);
             }

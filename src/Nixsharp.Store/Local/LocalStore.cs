@@ -297,7 +297,7 @@ public sealed partial class LocalStore : IDisposable
         string computed;
         if (ca.StartsWith("text:", StringComparison.Ordinal))
         {
-            computed = Paths.ComputeTextPath(BaseName(info.Path), File.ReadAllBytes(real),
+            computed = Paths.ComputeTextPath(BaseName(info.Path), ReadRegularFile(info.Path, "text"),
                 info.References.Where(r => r != info.Path));
         }
         else if (ca.StartsWith("fixed:", StringComparison.Ordinal))
@@ -334,8 +334,11 @@ public sealed partial class LocalStore : IDisposable
             }
             catch
             {
-                // Nothing was registered: take the files away too rather than leave them for GC.
+                // A refused registration (a bad .drv, a missing reference) fails like a failed
+                // write: nothing of it stays, not even the lock file, which is released as a
+                // finished writer releases it, so that waiters start over.
                 try { StoreFiles.DeleteTree(real); } catch (IOException) { }
+                locks.SetDeletion(true);
                 throw;
             }
         }
@@ -374,18 +377,29 @@ public sealed partial class LocalStore : IDisposable
     /// <summary>Parses a .drv file in the store (valid or about to be registered).</summary>
     public Derivation ReadDerivationFile(string drvPath)
     {
-        var real = ToRealPath(drvPath);
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(real); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new StoreException($"reading derivation '{drvPath}': {e.Message}");
-        }
         var name = BaseName(drvPath);
         if (!name.EndsWith(".drv", StringComparison.Ordinal))
             throw new StoreException($"'{drvPath}' is not a derivation (its name does not end in .drv)");
+        var bytes = ReadRegularFile(drvPath, "derivation");
         try { return DerivationParser.Parse(bytes, name.Substring(0, name.Length - 4), StoreDir); }
         catch (FormatException e) { throw new StoreException($"error parsing derivation '{drvPath}': {e.Message}"); }
+    }
+
+    /// <summary>The contents of a store path that must be a regular file (a .drv, a text). Anything
+    /// else is refused unread: an imported path can be a symlink to /dev/zero or to a FIFO.</summary>
+    private byte[] ReadRegularFile(string storePath, string what)
+    {
+        var real = ToRealPath(storePath);
+        try
+        {
+            if (Posix.LStat(real) is not { IsRegular: true })
+                throw new StoreException($"{what} '{storePath}' is not a regular file");
+            return File.ReadAllBytes(real);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"reading {what} '{storePath}': {e.Message}");
+        }
     }
 
     private Derivation? ReadDerivationOrNull(string drvPath)

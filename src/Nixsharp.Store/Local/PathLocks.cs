@@ -1,11 +1,11 @@
-// Locks on store paths, compatible with Nix's: an fcntl write lock on "<path>.lock". A holder that
+// Locks on store paths, compatible with Nix's: an exclusive flock on "<path>.lock". A holder that
 // is done with a path deletes the lock file and writes a byte into it, so a waiter that then gets
 // the lock on the unlinked file sees a non-empty file, knows the lock went stale, and starts over.
-// fcntl locks belong to the process, so threads of one process are kept apart with an in-process
-// table as well.
+// Threads of one process are also kept apart with an in-process table, so that they wait on a
+// monitor rather than on the file.
 namespace Nixsharp.Store.Local;
 
-/// <summary>An open lock file with an fcntl lock (read or write) on it.</summary>
+/// <summary>An open lock file with a flock lock (shared or exclusive) on it.</summary>
 public sealed class FileLock : IDisposable
 {
     private int _fd;
@@ -23,14 +23,17 @@ public sealed class FileLock : IDisposable
         return new FileLock(fd, path);
     }
 
-    public bool TryLock(bool write) => Posix.Lock(_fd, write ? Posix.F_WRLCK : Posix.F_RDLCK, wait: false, Path);
-    public void Lock(bool write) => Posix.Lock(_fd, write ? Posix.F_WRLCK : Posix.F_RDLCK, wait: true, Path);
-    public void Unlock() => Posix.Lock(_fd, Posix.F_UNLCK, wait: false, Path);
+    public bool TryLock(bool write) => Posix.Lock(_fd, write ? Posix.LockKind.Exclusive : Posix.LockKind.Shared, wait: false, Path);
+    public void Lock(bool write) => Posix.Lock(_fd, write ? Posix.LockKind.Exclusive : Posix.LockKind.Shared, wait: true, Path);
+    public void Unlock() => Posix.Lock(_fd, Posix.LockKind.None, wait: false, Path);
 
     /// <summary>The size of the open file (it may have been unlinked since it was opened).</summary>
     public long Size => Posix.LSeek(_fd, 0, 2);
 
     public void Write(ReadOnlySpan<byte> data) => Posix.WriteAll(_fd, data, Path);
+
+    /// <summary>The file's contents, read through this descriptor.</summary>
+    public byte[] ReadAll() => Posix.ReadAll(_fd, Path);
 
     public void Dispose()
     {
@@ -73,7 +76,7 @@ public sealed class PathLocks : IDisposable
 
     private bool LockOne(string path, bool wait, Action<string>? waiting)
     {
-        // Threads of this process first: fcntl would let them all in.
+        // Threads of this process first, on a monitor.
         while (true)
         {
             lock (LockedInProcess)

@@ -1,4 +1,4 @@
-// The few POSIX calls the store needs that .NET does not offer: fcntl record locks (the kind Nix
+// The few POSIX calls the store needs that .NET does not offer: flock(2) locks (the kind Nix 2.8
 // uses, so that nixsharp and Nix respect each other's locks), lstat with owner and link count,
 // lchown, setting mtime on symlinks, and extended attributes. statx is used for its layout, which
 // is the same on every Linux architecture.
@@ -11,21 +11,10 @@ internal static partial class Posix
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
         O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000;
     public const int EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17, ENOENT = 2, ENOTDIR = 20, EPERM = 1,
-        ENODATA = 61, ENOTSUP = 95, ENOTEMPTY = 39;
-    private const int F_SETLK = 6, F_SETLKW = 7;
-    public const short F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
+        ENODATA = 61, ENOTSUP = 95, ENOTEMPTY = 39, EWOULDBLOCK = EAGAIN;
+    private const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
     private const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
     private const long UTIME_OMIT = (1L << 30) - 2;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct FLock
-    {
-        public short Type;
-        public short Whence;
-        public long Start;
-        public long Len;
-        public int Pid;
-    }
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeSpec
@@ -43,11 +32,14 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     private static unsafe partial nint WriteRaw(int fd, byte* buf, nint count);
 
+    [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
+    private static unsafe partial nint PReadRaw(int fd, byte* buf, nint count, long offset);
+
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
     public static partial long LSeek(int fd, long offset, int whence);
 
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static unsafe partial int FcntlLock(int fd, int cmd, FLock* lk);
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int FLockRaw(int fd, int operation);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int StatxRaw(int dirfd, string path, int flags, uint mask, byte* buf);
@@ -109,17 +101,47 @@ internal static partial class Posix
         }
     }
 
-    /// <summary>Takes (or with F_UNLCK releases) a whole-file fcntl lock. Without wait, returns false
-    /// when someone else holds a conflicting lock.</summary>
-    public static unsafe bool Lock(int fd, short type, bool wait, string what)
+    /// <summary>The whole contents of an open file, read through its descriptor (opening the file
+    /// again through .NET would take a shared flock, which fails while its owner holds it locked).</summary>
+    public static unsafe byte[] ReadAll(int fd, string what)
     {
-        var lk = new FLock { Type = type, Whence = 0, Start = 0, Len = 0 };
+        var result = new MemoryStream();
+        var buf = new byte[1 << 16];
+        long offset = 0;
+        fixed (byte* p = buf)
+        {
+            while (true)
+            {
+                var n = PReadRaw(fd, p, buf.Length, offset);
+                if (n < 0)
+                {
+                    if (LastError == EINTR) continue;
+                    throw Error($"reading '{what}'", LastError);
+                }
+                if (n == 0) return result.ToArray();
+                result.Write(buf, 0, (int)n);
+                offset += n;
+            }
+        }
+    }
+
+    public enum LockKind { Shared, Exclusive, None }
+
+    /// <summary>Takes (or with None releases) a flock(2) lock on the open file. Without wait, returns
+    /// false when someone else holds a conflicting lock. Nix 2.8 locks with flock, not fcntl: the two
+    /// kinds do not see each other, so only flock keeps nixsharp and Nix out of each other's way.
+    /// flock locks belong to the open file, so two descriptors of one file conflict even within a
+    /// process, and closing one descriptor leaves the other's lock alone.</summary>
+    public static bool Lock(int fd, LockKind kind, bool wait, string what)
+    {
+        int op = kind switch { LockKind.Shared => LOCK_SH, LockKind.Exclusive => LOCK_EX, _ => LOCK_UN };
+        if (!wait) op |= LOCK_NB;
         while (true)
         {
-            if (FcntlLock(fd, wait ? F_SETLKW : F_SETLK, &lk) == 0) return true;
+            if (FLockRaw(fd, op) == 0) return true;
             int e = LastError;
             if (e == EINTR) continue;
-            if (!wait && (e == EACCES || e == EAGAIN)) return false;
+            if (!wait && e == EWOULDBLOCK) return false;
             throw Error($"acquiring lock on '{what}'", e);
         }
     }

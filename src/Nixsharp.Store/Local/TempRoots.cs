@@ -20,9 +20,9 @@ public sealed class TempRoots : IDisposable
 
     public TempRoots(StoreLayout layout) { _layout = layout; }
 
-    /// <summary>Runs `body` holding the global GC lock for writing (the collector's side). fcntl
-    /// locks belong to the process, so it reuses this object's descriptor of gc.lock (closing
-    /// another one would drop our locks) and keeps this process's own adders out meanwhile.</summary>
+    /// <summary>Runs `body` holding the global GC lock for writing (the collector's side). It uses
+    /// this object's descriptor of gc.lock, whose shared lock adders of this process take, and keeps
+    /// this process's own adders out meanwhile.</summary>
     public T WithExclusiveGcLock<T>(Func<IReadOnlyCollection<string>, T> body, Action waiting)
     {
         lock (_gate)
