@@ -248,4 +248,44 @@ public class StoreInteropTests
         Assert.Equal(theirs.Stderr, ours.Stderr);
         Assert.Equal(new[] { ".links" }, Directory.GetFileSystemEntries(t.Sub("ours") + "/nix/store").Select(Path.GetFileName));
     }
+
+    [Fact]
+    public void VerifyReportsAModifiedPathAsNixDoes()
+    {
+        if (!Tools.NixInstalled) return;
+        using var t = new TempDir();
+        var tree = MakeTree(t);
+        var path = Ok(Tools.Ns("store", "add", "--store", t.Sub("s"), tree)).Out.Trim();
+        Ok(Tools.Ns("store", "verify", "--store", t.Sub("s"), "--check-contents"));
+        // One byte of a valid path changes behind the store's back.
+        var file = t.Sub("s") + path + "/hello.txt";
+        File.SetUnixFileMode(file, (UnixFileMode)0x1A4);
+        File.WriteAllText(file, "hellO\n");
+        var ours = Tools.Ns("store", "verify", "--store", t.Sub("s"), "--check-contents");
+        var theirs = Tools.Nix("nix-store", "--store", t.Sub("s"), "--verify", "--check-contents");
+        Assert.Equal(1, ours.Code);
+        Assert.Equal(1, theirs.Code);
+        var line = theirs.Stderr.Split('\n').Single(l => l.Contains("was modified!"));
+        Assert.Contains(line, ours.Stderr);
+        Assert.Contains("cannot repair", Tools.Ns("store", "verify", "--store", t.Sub("s"), "--check-contents", "--repair").Stderr);
+    }
+
+    [Fact]
+    public void GcStopsOnceMaxFreedBytesAreFreed()
+    {
+        using var t = new TempDir();
+        var paths = new List<string>();
+        for (int i = 0; i < 6; i++)
+        {
+            File.WriteAllText(t.Sub($"f{i}"), new string('x', 100_000 + i));
+            paths.Add(Ok(Tools.Ns("store", "add", "--store", t.Sub("s"), t.Sub($"f{i}"))).Out.Trim());
+        }
+        var gc = Ok(Tools.Ns("store", "gc", "--store", t.Sub("s"), "--max-freed", "150000"));
+        // Deleting stops after the first path that takes the total over the limit: two of six.
+        Assert.StartsWith("2 store paths deleted, 0.19 MiB freed", gc.Out);
+        Assert.Contains("deleted more than 150000 bytes; stopping", gc.Stderr);
+        var left = paths.Count(p => File.Exists(t.Sub("s") + p));
+        Assert.Equal(4, left);
+        Ok(Tools.Ns("store", "verify", "--store", t.Sub("s"), "--check-contents"));
+    }
 }
