@@ -22,7 +22,8 @@ public static class Program
         t.Join();
         io.Stdout.Flush();
         if (Environment.GetEnvironmentVariable("NIXSHARP_GC_STATS") is not null)
-            io.Err($"gc: gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB\n");
+            io.Err($"gc: gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, " +
+                $"paused {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms\n");
         io.Stderr.Flush();
         return rc;
     }

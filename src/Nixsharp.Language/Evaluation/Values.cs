@@ -145,59 +145,71 @@ public sealed class PrimOpAppValue : Value
 /// <summary>A delayed computation. Forcing replaces it by its result; re-entry is infinite recursion.</summary>
 /// <remarks>PERF: one sealed class for every kind of delayed work (an expression in an
 /// environment, a function application, a builtin's callback), so that "is this a thunk?" is a
-/// single type comparison and a thunk is one small object.</remarks>
+/// single type comparison. Its whole state lives in two fields, which makes a thunk 32 bytes:
+/// <list type="bullet">
+/// <item>expression: _a = the Expr, _b = its Env</item>
+/// <item>application: _a = the function, _b = the argument (a Value)</item>
+/// <item>builtin callback: _a = the Func, _b = <see cref="LazyTag"/></item>
+/// <item>pending: _b = <see cref="PendingTag"/></item>
+/// <item>running: _b = <see cref="RunningTag"/> (the evaluating frame keeps the old _b)</item>
+/// <item>forced: _a = the result, _b = null</item>
+/// </list></remarks>
 public sealed class Thunk : Value
 {
-    private enum Kind : byte { Expr, App, Lazy, Pending }
+    private sealed class Tag { }
+    private static readonly Tag LazyTag = new(), PendingTag = new(), RunningTag = new();
 
-    private Value? _result;
-    private object? _a, _b;
-    private Kind _kind;
-    private bool _running;
+    private object? _a;
+    private object? _b;
 
-    private Thunk(Kind kind, object? a, object? b) { _kind = kind; _a = a; _b = b; }
+    private Thunk(object? a, object b) { _a = a; _b = b; }
 
     /// <summary>An expression not yet evaluated in its environment.</summary>
-    public static Thunk OfExpr(Expr expr, Env env) => new(Kind.Expr, expr, env);
+    public static Thunk OfExpr(Expr expr, Env env) => new(expr, env);
     /// <summary>A function application not yet performed (map, genList, mapAttrs build these).</summary>
-    public static Thunk OfApp(Value fn, Value arg) => new(Kind.App, fn, arg);
+    public static Thunk OfApp(Value fn, Value arg) => new(fn, arg);
     /// <summary>A builtin's lazily computed part.</summary>
-    public static Thunk OfLazy(Func<EvalState, Value> fn) => new(Kind.Lazy, fn, null);
+    public static Thunk OfLazy(Func<EvalState, Value> fn) => new(fn, LazyTag);
     /// <summary>A value that will be supplied later with <see cref="Resolve"/> (for self-reference).</summary>
-    public static Thunk Pending() => new(Kind.Pending, null, null);
+    public static Thunk Pending() => new(null, PendingTag);
 
-    public void Resolve(Value v) => _result = v;
+    public void Resolve(Value v)
+    {
+        _a = v;
+        _b = null;
+    }
 
     public override string TypeDescription => "a thunk";
     public override string TypeName => "thunk";
-    public bool IsForced => _result is not null;
-    public Value? Result => _result;
+    public bool IsForced => _b is null;
+    public Value? Result => _b is null ? Unsafe.As<Value>(_a) : null;
 
     /// <summary>Evaluates once; `pos` is where it is forced, which Nix reports for infinite recursion.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Value Force(EvalState state, Pos pos) => _result ?? ForceSlow(state, pos);
+    public Value Force(EvalState state, Pos pos) => _b is null ? Unsafe.As<Value>(_a)! : ForceSlow(state, pos);
 
     private Value ForceSlow(EvalState state, Pos pos)
     {
-        if (_running || _kind == Kind.Pending) throw new EvalError("infinite recursion encountered", pos);
-        _running = true;
+        var a = _a;
+        var b = _b!;
+        if (b is Tag && !ReferenceEquals(b, LazyTag)) throw new EvalError("infinite recursion encountered", pos);
+        _b = RunningTag;
+        Value r;
         try
         {
-            var r = _kind switch
-            {
-                Kind.Expr => Unsafe.As<Expr>(_a)!.Eval(state, Unsafe.As<Env>(_b)!),
-                Kind.App => state.CallFunction(Unsafe.As<Value>(_a)!, Unsafe.As<Value>(_b)!, default),
-                _ => Unsafe.As<Func<EvalState, Value>>(_a)!(state),
-            };
-            _result = r;
-            _a = null;
-            _b = null;
-            return r;
+            if (b is Env env) r = Unsafe.As<Expr>(a)!.Eval(state, env);
+            else if (b is Tag) r = Unsafe.As<Func<EvalState, Value>>(a)!(state);
+            else r = state.CallFunction(Unsafe.As<Value>(a)!, Unsafe.As<Value>(b), default);
         }
-        finally
+        catch
         {
-            _running = false;
+            // Nix puts the thunk back as it was, so forcing it again evaluates it again.
+            _b = b;
+            throw;
         }
+        _a = r;
+        _b = null;
+        return r;
     }
 }
 
