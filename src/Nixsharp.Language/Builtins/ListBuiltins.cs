@@ -61,7 +61,7 @@ internal static class ListBuiltins
             var f = st.ForceFunction(a[0], pos);
             Value acc = a[1];
             if (l.Count == 0) return st.Force(acc, pos);
-            foreach (var item in l.Items) acc = st.CallFunction(f, new[] { acc, item }, pos);
+            foreach (var item in l.Items) acc = st.CallFunction2(f, acc, item, pos);
             return st.Force(acc, pos);
         });
         r.Add("__any", 2, (st, a, pos) =>
@@ -96,7 +96,7 @@ internal static class ListBuiltins
             bool isLessThan = f is PrimOpValue { Name: "lessThan" };
             Func<Value, Value, bool> less = isLessThan
                 ? (x, y) => st.LessThan(x, y, pos)
-                : (x, y) => st.ForceBool(st.CallFunction(f, new[] { x, y }, pos), pos);
+                : (x, y) => st.ForceBool(st.CallFunction2(f, x, y, pos), pos);
             MergeSort(items, less);
             return ListValue.Of(items);
         });
@@ -184,6 +184,21 @@ internal static class ListBuiltins
             at += l.Count;
         }
         return ListValue.Of(res);
+    }
+
+    /// <summary>`a ++ b`: <see cref="Concat"/> of two lists without the argument arrays.</summary>
+    internal static Value Concat2(EvalState st, Value a, Value b, Pos pos)
+    {
+        var la = st.ForceList(a, pos);
+        var lb = st.ForceList(b, pos);
+        if (lb.Count == 0) return la;
+        if (la.Count == 0) return lb;
+        long total = (long)la.Count + lb.Count;
+        if (total > Array.MaxLength) throw new EvalError($"cannot create list of size {total}", pos);
+        var res = new Value[total];
+        la.Items.CopyTo(res, 0);
+        lb.Items.CopyTo(res, la.Count);
+        return new ListValue(res);
     }
 
     /// <summary>A stable sort that only asks "is x less than y", like std::stable_sort.</summary>

@@ -256,58 +256,85 @@ public sealed partial class EvalState
 
     private Value CallPrimOp(PrimOpValue op, Value[] args, Pos pos) => op.Fn(this, args, pos);
 
+    /// <summary>`fn a b`: a call with two arguments, as the curried calls it stands for.</summary>
+    public Value CallFunction2(Value fn, Value a, Value b, Pos pos)
+    {
+        fn = Force(fn, pos);
+        if (fn is LambdaValue lam)
+        {
+            // PERF: `a: b: …` takes both arguments without building the closure `fn a`, which
+            // nothing could see. Depth counting and traces want each call separately.
+            if (lam.Fn.Body is LambdaExpr inner && PlainCalls)
+            {
+                var env1 = EnterLambda(lam.Fn, lam.Env, a, pos);
+                return inner.Body.Eval(this, EnterLambda(inner, env1, b, pos));
+            }
+            return CallFunction(CallLambda(lam, a, pos), b, pos);
+        }
+        if (fn is PrimOpValue { Arity: 2 } op)
+            return op.Fn2 is { } fn2 ? fn2(this, a, b, pos) : CallPrimOp(op, new[] { a, b }, pos);
+        return CallFunction(CallFunction(fn, a, pos), b, pos);
+    }
+
+    /// <summary>Whether calls need no depth counting or trace frames (the usual case).</summary>
+    private bool PlainCalls => Settings.MaxCallDepth == 0 && !Settings.ShowTrace;
+
     internal Value CallLambda(LambdaValue lam, Value arg, Pos pos)
     {
         var fn = lam.Fn;
+        var env2 = EnterLambda(fn, lam.Env, arg, pos);
+        // PERF: exception regions make unwinding a runaway recursion slow (a handler runs at every
+        // level), so the plain call has none; depth counting and traces only when asked for.
+        if (PlainCalls) return fn.Body.Eval(this, env2);
+        return CallLambdaTracked(fn, env2, pos);
+    }
+
+    /// <summary>The environment of a call of `fn` (a closure over `closure`) with `arg`.</summary>
+    private Env EnterLambda(LambdaExpr fn, Env closure, Value arg, Pos pos)
+    {
         CheckStack();
         var max = Settings.MaxCallDepth;
         if (max > 0 && _callDepth >= max)
             throw new EvalError("stack overflow; max-call-depth exceeded", pos);
 
-        var env2 = new Env(lam.Env, fn.SlotCount);
+        var env2 = new Env(closure, fn.SlotCount);
         if (fn.Formals is null)
         {
             env2.S0 = arg;
+            return env2;
         }
-        else
+        var attrs = ForceAttrs(arg, pos);
+        int displ = 0;
+        if (fn.Arg is not null) env2.Set(displ++, arg);
+        int used = 0;
+        foreach (var f in fn.Formals)
         {
-            var attrs = ForceAttrs(arg, pos);
-            int displ = 0;
-            if (fn.Arg is not null) env2.Set(displ++, arg);
-            int used = 0;
-            foreach (var f in fn.Formals)
+            var v = attrs.Get(f.Name);
+            if (v is null)
             {
-                var v = attrs.Get(f.Name);
-                if (v is null)
-                {
-                    if (f.Default is null)
-                        throw new TypeError($"{fn.ShowNamePos()} called without required argument '{f.Name.Name}'", pos);
-                    env2.Set(displ++, f.Default.MaybeThunk(this, env2));
-                }
-                else
-                {
-                    used++;
-                    env2.Set(displ++, v);
-                }
+                if (f.Default is null)
+                    throw new TypeError($"{fn.ShowNamePos()} called without required argument '{f.Name.Name}'", pos);
+                env2.Set(displ++, f.Default.MaybeThunk(this, env2));
             }
-            if (!fn.Ellipsis && used != attrs.Count)
+            else
             {
-                foreach (var name in attrs.Names)
-                {
-                    if (fn.HasFormal(name)) continue;
-                    var formalNames = fn.Formals.Select(f => f.Name.Name).ToList();
-                    throw new TypeError($"{fn.ShowNamePos()} called with unexpected argument '{name.Name}'", pos)
-                    {
-                        Suggestions = Suggest.BestMatches(formalNames, name.Name),
-                    };
-                }
+                used++;
+                env2.Set(displ++, v);
             }
         }
-
-        // PERF: exception regions make unwinding a runaway recursion slow (a handler runs at every
-        // level), so the plain call has none; depth counting and traces only when asked for.
-        if (max == 0 && !ShowTrace) return fn.Body.Eval(this, env2);
-        return CallLambdaTracked(fn, env2, pos);
+        if (!fn.Ellipsis && used != attrs.Count)
+        {
+            foreach (var name in attrs.Names)
+            {
+                if (fn.HasFormal(name)) continue;
+                var formalNames = fn.Formals.Select(f => f.Name.Name).ToList();
+                throw new TypeError($"{fn.ShowNamePos()} called with unexpected argument '{name.Name}'", pos)
+                {
+                    Suggestions = Suggest.BestMatches(formalNames, name.Name),
+                };
+            }
+        }
+        return env2;
     }
 
     private Value CallLambdaTracked(LambdaExpr fn, Env env2, Pos pos)

@@ -120,12 +120,17 @@ public sealed class PrimOpValue : Value
     public readonly PrimOpFn Fn;
     /// <summary>PERF: binary builtins (arithmetic, comparison) called without an argument array.</summary>
     public readonly PrimOpFn2? Fn2;
+    /// <summary>PERF: the builtin forces its first argument, then its second, before anything
+    /// else (arithmetic, comparison, seq), so a call may evaluate both on the spot instead of
+    /// allocating thunks for them.</summary>
+    public readonly bool StrictInOrder;
     public PrimOpValue(string name, int arity, PrimOpFn fn) { Name = name; Arity = arity; Fn = fn; }
-    public PrimOpValue(string name, PrimOpFn2 fn2)
+    public PrimOpValue(string name, PrimOpFn2 fn2, bool strictInOrder = false)
     {
         Name = name;
         Arity = 2;
         Fn2 = fn2;
+        StrictInOrder = strictInOrder;
         Fn = (st, a, pos) => fn2(st, a[0], a[1], pos);
     }
     public override string TypeDescription => "a built-in function";

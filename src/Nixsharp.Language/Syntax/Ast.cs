@@ -704,8 +704,19 @@ public sealed class CallExpr : Expr
             var arg = args[0].MaybeThunk(state, env);
             return f is LambdaValue lam ? state.CallLambda(lam, arg, Pos) : state.CallFunction(f, arg, Pos);
         }
-        if (f is PrimOpValue { Fn2: { } fn2 } && args.Count == 2)
-            return fn2(state, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
+        if (args.Count == 2)
+        {
+            if (f is PrimOpValue { Fn2: { } fn2 } op2)
+            {
+                if (op2.StrictInOrder)
+                {
+                    var x = StrictArg(state, args[0], env);
+                    return fn2(state, x, StrictArg(state, args[1], env), Pos);
+                }
+                return fn2(state, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
+            }
+            return state.CallFunction2(f, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
+        }
         if (f is PrimOpValue op && op.Arity == args.Count)
         {
             var vs = new Value[args.Count];
@@ -716,6 +727,13 @@ public sealed class CallExpr : Expr
         foreach (var a in args) f = state.CallFunction(f, a.MaybeThunk(state, env), Pos);
         return f;
     }
+
+    /// <summary>An argument of a <see cref="PrimOpValue.StrictInOrder"/> builtin, forced here as
+    /// the builtin would force it. A variable's value is forced at the call's position (where Nix
+    /// reports infinite recursion); any other expression would be a fresh thunk forced at once,
+    /// so it is simply evaluated.</summary>
+    private Value StrictArg(EvalState state, Expr arg, Env env) =>
+        arg is VarExpr ? state.Force(arg.MaybeThunk(state, env), Pos) : arg.Eval(state, env);
 
     public override void Show(StringBuilder sb)
     {
@@ -841,7 +859,10 @@ public sealed class BinaryExpr : Expr
                 return EvalState.Update(a, b);
             }
             default:
-                return Builtins.ListBuiltins.Concat(state, new[] { Left.Eval(state, env), Right.Eval(state, env) }, Pos);
+            {
+                var l = Left.Eval(state, env);
+                return Builtins.ListBuiltins.Concat2(state, l, Right.Eval(state, env), Pos);
+            }
         }
     }
 
