@@ -115,7 +115,7 @@ internal static class AttrBuiltins
                 values[i] = Thunk.OfApp(Thunk.OfApp(f, name), value);
             }
             // Nix's mapAttrs does not carry positions over to the result.
-            return new AttrsValue(s.Names, values, null);
+            return new AttrsValue(s.Names, values, null, s.Order);
         });
         r.Add("__zipAttrsWith", 2, (st, a, pos) =>
         {

@@ -421,6 +421,7 @@ public sealed partial class EvalState
     {
         if (a.Count == 0) return b;
         if (b.Count == 0) return a;
+        if (b.Count * 16 <= a.Count) return UpdateFew(a, b);
         int n = a.Count + b.Count;
         var names = new Symbol[n];
         var values = new Value[n];
@@ -455,6 +456,74 @@ public sealed partial class EvalState
             if (poss is not null) Array.Resize(ref poss, k);
         }
         return new AttrsValue(names, values, poss);
+    }
+
+    /// <summary>`a // b` where b is much smaller than a (overlays, `acc // { k = v; }`).</summary>
+    /// <remarks>PERF: each of b's names is placed by binary search and the runs of a between them
+    /// are copied in bulk. When b only replaces attributes, the result keeps a's name array (and
+    /// its lexicographic order) and copies only the values.</remarks>
+    private static AttrsValue UpdateFew(AttrsValue a, AttrsValue b)
+    {
+        int m = b.Count;
+        Span<int> at = m <= 64 ? stackalloc int[m] : new int[m];
+        int added = 0;
+        for (int j = 0; j < m; j++)
+        {
+            at[j] = a.IndexOf(b.Names[j]);
+            if (at[j] < 0)
+            {
+                at[j] = ~InsertionPoint(a.Names, b.Names[j].Id);
+                added++;
+            }
+        }
+        int n = a.Count + added;
+        var values = new Value[n];
+        var poss = a.Positions is not null || b.Positions is not null ? new Pos[n] : null;
+        if (added == 0)
+        {
+            Array.Copy(a.Values, values, n);
+            if (a.Positions is not null) Array.Copy(a.Positions, poss!, n);
+            for (int j = 0; j < m; j++)
+            {
+                values[at[j]] = b.Values[j];
+                if (poss is not null) poss[at[j]] = b.PosOf(j);
+            }
+            return new AttrsValue(a.Names, values, poss, a.Order);
+        }
+        var names = new Symbol[n];
+        int src = 0, dst = 0;
+        for (int j = 0; j < m; j++)
+        {
+            bool replaces = at[j] >= 0;
+            int until = replaces ? at[j] : ~at[j];
+            int run = until - src;
+            Array.Copy(a.Names, src, names, dst, run);
+            Array.Copy(a.Values, src, values, dst, run);
+            if (a.Positions is not null) Array.Copy(a.Positions, src, poss!, dst, run);
+            dst += run;
+            src = replaces ? until + 1 : until;
+            names[dst] = b.Names[j];
+            values[dst] = b.Values[j];
+            if (poss is not null) poss[dst] = b.PosOf(j);
+            dst++;
+        }
+        int rest = a.Count - src;
+        Array.Copy(a.Names, src, names, dst, rest);
+        Array.Copy(a.Values, src, values, dst, rest);
+        if (a.Positions is not null) Array.Copy(a.Positions, src, poss!, dst, rest);
+        return new AttrsValue(names, values, poss);
+    }
+
+    /// <summary>The index of the first name whose id is greater than `id`.</summary>
+    private static int InsertionPoint(Symbol[] names, int id)
+    {
+        int lo = 0, hi = names.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (names[mid].Id < id) lo = mid + 1; else hi = mid;
+        }
+        return lo;
     }
 
     private Value? _derivation;

@@ -351,6 +351,7 @@ public sealed class AttrsExpr : Expr
     private Symbol[] _names = Array.Empty<Symbol>();
     private AttrDef[] _defs = Array.Empty<AttrDef>();
     private Pos[]? _positions;
+    private readonly NameOrder _order = new();
     private int _overridesIndex = -1;
 
     public AttrsExpr(Pos pos) { Pos = pos; }
@@ -424,7 +425,7 @@ public sealed class AttrsExpr : Expr
             for (int i = 0; i < n; i++) values[i] = _defs[i].Value.MaybeThunk(state, env);
         }
 
-        var result = new AttrsValue(_names, values, _positions) { DefinitionPos = Pos };
+        var result = new AttrsValue(_names, values, _positions, _order) { DefinitionPos = Pos };
         if (Dynamic.Count == 0) return result;
         return AddDynamic(state, dynEnv, result);
     }
