@@ -93,6 +93,35 @@ public sealed class NameOrder
     }
 }
 
+/// <summary>Shares one name array (and its <see cref="NameOrder"/>) between the sets a builtin
+/// makes with the same names, such as fromJSON's arrays of like objects.</summary>
+/// <remarks>PERF: the sets then take the memory for their names once, and their lexicographic
+/// order (toJSON, attrNames, printing) is sorted once.</remarks>
+public sealed class NameArrayCache
+{
+    private readonly Dictionary<int, (Symbol[] Names, NameOrder Order)> _byHash = new();
+
+    /// <summary>The shared copy of names[0..count) (sorted by id, no duplicates), made if new.</summary>
+    public (Symbol[] Names, NameOrder Order) Share(ReadOnlySpan<Symbol> names)
+    {
+        var hash = new HashCode();
+        foreach (var n in names) hash.Add(n.Id);
+        int h = hash.ToHashCode();
+        if (_byHash.TryGetValue(h, out var known) && SameNames(names, known.Names)) return known;
+        var entry = (names.ToArray(), new NameOrder());
+        _byHash[h] = entry; // on a hash collision the newer shape wins
+        return entry;
+    }
+
+    private static bool SameNames(ReadOnlySpan<Symbol> a, Symbol[] b)
+    {
+        if (a.Length != b.Length) return false;
+        for (int i = 0; i < a.Length; i++)
+            if (!ReferenceEquals(a[i], b[i])) return false;
+        return true;
+    }
+}
+
 /// <summary>Builds an attribute set from entries in any order; of duplicate names the first added
 /// wins (listToAttrs), or the last with <see cref="Build(Pos, bool)"/>'s lastWins (fromJSON).</summary>
 public sealed class AttrsBuilder
