@@ -150,7 +150,7 @@ internal static class CoreBuiltins
         if (scope is null) return st.EvalFile(path, pos);
         var attrs = st.ForceAttrs(scope, pos);
         var sc = Scope.ForNames(st.BaseScope, attrs.Names);
-        var env = new Env(st.BaseEnv, attrs.Count);
+        var env = Env.Create(st.BaseEnv, attrs.Count);
         for (int i = 0; i < attrs.Count; i++) env.Set(i, attrs.Values[i]);
         var resolved = st.ResolveExprPath(path, pos);
         Expr e;

@@ -58,7 +58,7 @@ public sealed partial class EvalState
         holder.Resolve(BuiltinsSet);
 
         BaseScope = Scope.ForConstants(names, values);
-        BaseEnv = new Env(null, values.Count);
+        BaseEnv = Env.Create(null, values.Count);
         for (int i = 0; i < values.Count; i++) BaseEnv.Set(i, values[i]);
     }
 
@@ -297,12 +297,8 @@ public sealed partial class EvalState
         if (max > 0 && _callDepth >= max)
             throw new EvalError("stack overflow; max-call-depth exceeded", pos);
 
-        var env2 = new Env(closure, fn.SlotCount);
-        if (fn.Formals is null)
-        {
-            env2.S0 = arg;
-            return env2;
-        }
+        if (fn.Formals is null) return Env.One(closure, arg);
+        var env2 = Env.Create(closure, fn.SlotCount);
         var attrs = ForceAttrs(arg, pos);
         int displ = 0;
         if (fn.Arg is not null) env2.Set(displ++, arg);

@@ -202,7 +202,7 @@ public sealed class Thunk : Value
         Value r;
         try
         {
-            if (b is Env env) r = Unsafe.As<Expr>(a)!.Eval(state, env);
+            if (a is Expr e) r = e.Eval(state, Unsafe.As<Env>(b));
             else if (b is Tag) r = Unsafe.As<Func<EvalState, Value>>(a)!(state);
             else r = state.CallFunction(Unsafe.As<Value>(a)!, Unsafe.As<Value>(b), default);
         }
@@ -219,29 +219,56 @@ public sealed class Thunk : Value
 }
 
 /// <summary>A runtime scope: slots for the variables a scope defines, and the scope around it.</summary>
-/// <remarks>PERF: the first two slots live in the object itself, so the environment of a
-/// one- or two-variable function call is a single allocation.</remarks>
-public sealed class Env
+/// <remarks>PERF: sized to its scope. A one-variable scope (every `x: …` call, `with`) is this class
+/// alone, 32 bytes; two variables make a <see cref="WideEnv"/>, more a <see cref="ManyEnv"/>. Slot
+/// numbers come from binding, which sized the scope, so an access never checks the kind.</remarks>
+public class Env
 {
     public readonly Env? Up;
-    public Value? S0, S1;
-    private readonly Value?[]? _more;
+    public Value? S0;
 
-    public Env(Env? up, int size)
+    private protected Env(Env? up) { Up = up; }
+
+    public static Env Create(Env? up, int size) => size switch
     {
-        Up = up;
-        if (size > 2) _more = new Value?[size - 2];
-    }
+        <= 1 => new Env(up),
+        2 => new WideEnv(up),
+        _ => new ManyEnv(up, size),
+    };
 
-    public Value? Get(int i) => i switch { 0 => S0, 1 => S1, _ => _more![i - 2] };
+    /// <summary>A scope of one variable with its value.</summary>
+    public static Env One(Env? up, Value v) => new(up) { S0 = v };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Value? Get(int i) => i == 0 ? S0 : Unsafe.As<WideEnv>(this).GetWide(i);
 
     public void Set(int i, Value v)
     {
-        switch (i)
-        {
-            case 0: S0 = v; break;
-            case 1: S1 = v; break;
-            default: _more![i - 2] = v; break;
-        }
+        if (i == 0) S0 = v;
+        else Unsafe.As<WideEnv>(this).SetWide(i, v);
     }
+}
+
+/// <summary>A scope of two or more variables.</summary>
+public class WideEnv : Env
+{
+    public Value? S1;
+
+    internal WideEnv(Env? up) : base(up) { }
+
+    internal Value? GetWide(int i) => i == 1 ? S1 : Unsafe.As<ManyEnv>(this).More[i - 2];
+
+    internal void SetWide(int i, Value v)
+    {
+        if (i == 1) S1 = v;
+        else Unsafe.As<ManyEnv>(this).More[i - 2] = v;
+    }
+}
+
+/// <summary>A scope of three or more variables.</summary>
+public sealed class ManyEnv : WideEnv
+{
+    internal readonly Value?[] More;
+
+    internal ManyEnv(Env? up, int size) : base(up) { More = new Value?[size - 2]; }
 }

@@ -406,7 +406,7 @@ public sealed class AttrsExpr : Expr
         Env dynEnv = env;
         if (Recursive)
         {
-            var env2 = new Env(env, n);
+            var env2 = Env.Create(env, n);
             dynEnv = env2;
             for (int i = 0; i < n; i++)
             {
@@ -523,7 +523,7 @@ public sealed class LetExpr : Expr
     public override Value Eval(EvalState state, Env env)
     {
         var defs = Attrs.SortedDefs;
-        var env2 = new Env(env, defs.Length);
+        var env2 = Env.Create(env, defs.Length);
         for (int i = 0; i < defs.Length; i++)
             env2.Set(i, defs[i].Value.MaybeThunk(state, defs[i].Inherited ? env : env2));
         return Body.Eval(state, env2);
@@ -766,7 +766,7 @@ public sealed class WithExpr : Expr
     public override Value Eval(EvalState state, Env env)
     {
         // The set is evaluated only when a variable lookup reaches it.
-        var env2 = new Env(env, 1) { S0 = Attrs.MaybeThunk(state, env) };
+        var env2 = Env.One(env, Attrs.MaybeThunk(state, env));
         return Body.Eval(state, env2);
     }
 
