@@ -202,7 +202,7 @@ public sealed class Thunk : Value
         Value r;
         try
         {
-            if (a is Expr e) r = e.Eval(state, Unsafe.As<Env>(b));
+            if (Env.IsEnv(b)) r = Unsafe.As<Expr>(a)!.Eval(state, Unsafe.As<Env>(b));
             else if (b is Tag) r = Unsafe.As<Func<EvalState, Value>>(a)!(state);
             else r = state.CallFunction(Unsafe.As<Value>(a)!, Unsafe.As<Value>(b), default);
         }
@@ -235,6 +235,15 @@ public class Env
         2 => new WideEnv(up),
         _ => new ManyEnv(up, size),
     };
+
+    /// <summary>`o is Env` as three exact type comparisons (PERF: a test against a class with
+    /// subclasses is otherwise a call that walks the type's bases).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsEnv(object o)
+    {
+        var t = o.GetType();
+        return t == typeof(Env) || t == typeof(WideEnv) || t == typeof(ManyEnv);
+    }
 
     /// <summary>A scope of one variable with its value.</summary>
     public static Env One(Env? up, Value v) => new(up) { S0 = v };
