@@ -239,11 +239,8 @@ public class Env
     /// <summary>`o is Env` as three exact type comparisons (PERF: a test against a class with
     /// subclasses is otherwise a call that walks the type's bases).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool IsEnv(object o)
-    {
-        var t = o.GetType();
-        return t == typeof(Env) || t == typeof(WideEnv) || t == typeof(ManyEnv);
-    }
+    internal static bool IsEnv(object o) =>
+        o.GetType() == typeof(Env) || o.GetType() == typeof(WideEnv) || o.GetType() == typeof(ManyEnv);
 
     /// <summary>A scope of one variable with its value.</summary>
     public static Env One(Env? up, Value v) => new(up) { S0 = v };
