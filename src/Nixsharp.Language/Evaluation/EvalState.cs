@@ -773,7 +773,10 @@ public sealed partial class EvalState
     {
         var parts = e.Parts;
         var ctx = new ContextBuilder();
-        StringBuilder? sb = null;
+        // PERF: the pieces are joined once at the end, which allocates only the result.
+        string[]? pieces = null;
+        int count = 0;
+        long length = 0;
         long n = 0;
         double nf = 0;
         int kind = 0; // 0 string, 1 int, 2 float, 3 path
@@ -802,15 +805,21 @@ public sealed partial class EvalState
             {
                 var piece = CoerceToString(ppos, v, ctx, false, kind == 0, !isFirst);
                 if (parts.Count == 1 && kind == 0 && v is StringValue sv0) return sv0;
-                sb ??= new StringBuilder();
-                CheckStringLength((long)sb.Length + piece.Length, ppos);
-                sb.Append(piece);
+                pieces ??= new string[parts.Count];
+                length += piece.Length;
+                CheckStringLength(length, ppos);
+                pieces[count++] = piece;
             }
             isFirst = false;
         }
         if (kind == 1) return IntValue.Of(n);
         if (kind == 2) return new FloatValue(nf);
-        var str = sb?.ToString() ?? "";
+        var str = count switch
+        {
+            0 => "",
+            1 => pieces![0],
+            _ => string.Concat(pieces.AsSpan(0, count)!),
+        };
         var context = ctx.Build();
         if (kind == 3)
         {

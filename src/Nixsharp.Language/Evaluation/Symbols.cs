@@ -8,7 +8,12 @@ public sealed class Symbol
 {
     public string Name { get; }
     public int Id { get; }
+    private StringValue? _asValue;
     internal Symbol(string name, int id) { Name = name; Id = id; }
+
+    /// <summary>The name as a Nix string. PERF: made once, as attrNames and mapAttrs hand the
+    /// same names out over and over (a string's identity is not observable).</summary>
+    public StringValue AsValue => _asValue ??= StringValue.Of(Name);
     public override string ToString() => Name;
 }
 

@@ -352,6 +352,7 @@ public sealed class AttrsExpr : Expr
     private AttrDef[] _defs = Array.Empty<AttrDef>();
     private Pos[]? _positions;
     private readonly NameOrder _order = new();
+    private AttrsValue? _empty;
     private int _overridesIndex = -1;
 
     public AttrsExpr(Pos pos) { Pos = pos; }
@@ -402,6 +403,10 @@ public sealed class AttrsExpr : Expr
     public override Value Eval(EvalState state, Env env)
     {
         int n = _names.Length;
+        // PERF: an empty set holds nothing that could differ between evaluations, and the
+        // identity of an empty set is not observable, so `{ }` makes one set once.
+        if (n == 0 && Dynamic.Count == 0)
+            return _empty ??= new AttrsValue(_names, Array.Empty<Value>(), _positions, _order) { DefinitionPos = Pos };
         var values = new Value[n];
         Env dynEnv = env;
         if (Recursive)
