@@ -43,9 +43,10 @@ internal static class ListBuiltins
             if (needle is IntValue ni)
             {
                 // PERF: membership of an integer, the common case, without the general comparison.
-                foreach (var item in l.Items)
+                var items = l.Items;
+                for (int i = 0; i < items.Length; i++)
                 {
-                    var v = item is Thunk t ? t.Result ?? st.Force(t, pos) : item;
+                    var v = st.ForceIn(items, i, pos);
                     if (v is IntValue iv ? iv.V == ni.V : v is FloatValue fv && fv.V == ni.V) return BoolValue.True;
                 }
                 return BoolValue.False;
@@ -159,7 +160,7 @@ internal static class ListBuiltins
     {
         var l = st.ForceList(list, pos);
         if (n < 0 || n >= l.Count) throw new EvalError($"list index {n} is out of bounds", pos);
-        return st.Force(l.Items[n], pos);
+        return st.ForceIn(l.Items, (int)n, pos);
     }
 
     /// <summary>`++`, concatLists and concatMap: one copy, or none when only one list is non-empty.</summary>

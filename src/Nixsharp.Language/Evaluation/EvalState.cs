@@ -67,6 +67,22 @@ public sealed partial class EvalState
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Value Force(Value v, Pos pos = default) => v is Thunk t ? ForceThunk(t, pos) : v;
 
+    /// <summary>Forces the value in slot `i` of a set's or list's value array.</summary>
+    /// <remarks>PERF: a result without an identity of its own (an integer, string, path, Boolean
+    /// or null) then replaces the thunk in the array, so later readers find it directly and the
+    /// thunk can be freed. Nothing can tell the difference: equality compares such values by
+    /// content, which agrees with the shortcut it takes for the very same cell. Floats keep their
+    /// thunk, since NaN is unequal to itself; sets, lists and functions keep theirs, since
+    /// equality of their cells is by identity.</remarks>
+    public Value ForceIn(Value[] items, int i, Pos pos)
+    {
+        var v = items[i];
+        if (v is not Thunk t) return v;
+        var r = t.Result ?? ForceThunk(t, pos);
+        if (r is IntValue or StringValue or BoolValue or NullValue or PathValue) items[i] = r;
+        return r;
+    }
+
     private uint _stackCheckTick;
 
     /// <summary>Fails cleanly before the stack runs out.</summary>
@@ -593,11 +609,10 @@ public sealed partial class EvalState
                 if (b is not ListValue lb || la.Count != lb.Count) return false;
                 for (int i = 0; i < la.Count; i++)
                 {
-                    var x = la.Items[i];
-                    var y = lb.Items[i];
                     // Nix treats the very same value cell as equal without looking inside.
-                    if (ReferenceEquals(x, y)) continue;
-                    if (!EqValues(x, y)) return false;
+                    if (ReferenceEquals(la.Items[i], lb.Items[i])) continue;
+                    var x = ForceIn(la.Items, i, default);
+                    if (!EqValues(x, ForceIn(lb.Items, i, default))) return false;
                 }
                 return true;
             }
@@ -615,7 +630,8 @@ public sealed partial class EvalState
                 {
                     if (!ReferenceEquals(aa.Names[i], ab.Names[i])) return false;
                     if (ReferenceEquals(aa.Values[i], ab.Values[i])) continue;
-                    if (!EqValues(aa.Values[i], ab.Values[i])) return false;
+                    var x = ForceIn(aa.Values, i, default);
+                    if (!EqValues(x, ForceIn(ab.Values, i, default))) return false;
                 }
                 return true;
             }

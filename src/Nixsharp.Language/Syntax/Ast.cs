@@ -237,6 +237,9 @@ public sealed class SelectExpr : Expr
     {
         Value v = Target.Eval(state, env);
         Pos attrPos = default;
+        // The value array and slot the last step read from.
+        Value[]? holder = null;
+        int slot = 0;
         try
         {
             foreach (var a in Path)
@@ -248,7 +251,9 @@ public sealed class SelectExpr : Expr
                     if (v is not AttrsValue av) return Default.Eval(state, env);
                     int i = av.IndexOf(name);
                     if (i < 0) return Default.Eval(state, env);
-                    v = av.Values[i];
+                    holder = av.Values;
+                    slot = i;
+                    v = holder[i];
                     attrPos = av.PosOf(i);
                 }
                 else
@@ -256,11 +261,14 @@ public sealed class SelectExpr : Expr
                     var av = state.ForceAttrs(v, Pos);
                     int i = av.IndexOf(name);
                     if (i < 0) throw state.MissingAttribute(av, name, Pos);
-                    v = av.Values[i];
+                    holder = av.Values;
+                    slot = i;
+                    v = holder[i];
                     attrPos = av.PosOf(i);
                 }
             }
-            return state.Force(v, attrPos.IsSet ? attrPos : Pos);
+            var at = attrPos.IsSet ? attrPos : Pos;
+            return holder is null ? state.Force(v, at) : state.ForceIn(holder, slot, at);
         }
         catch (NixError e) when (attrPos.IsSet && e is not StackOverflowError && attrPos.File!.Path != EvalState.DerivationNixPath)
         {
