@@ -22,8 +22,18 @@ public static class Program
         t.Join();
         io.Stdout.Flush();
         if (Environment.GetEnvironmentVariable("NIXSHARP_GC_STATS") is not null)
-            io.Err($"gc: gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB\n");
+            io.Err($"gc: gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, " +
+                $"paused {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms{LastGc()}\n");
         io.Stderr.Flush();
         return rc;
+    }
+
+    /// <summary>What the last collection did, for NIXSHARP_GC_STATS.</summary>
+    private static string LastGc()
+    {
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        if (info.Index == 0) return "";
+        return $"; last: gen{info.Generation}{(info.Compacted ? " compacting" : "")}{(info.Concurrent ? " background" : "")}, " +
+            $"promoted {info.PromotedBytes >> 20} MiB, heap {info.HeapSizeBytes >> 20} MiB";
     }
 }

@@ -13,7 +13,7 @@ internal static class AttrBuiltins
             var s = st.ForceAttrs(a[0], pos);
             var order = s.LexicographicOrder();
             var res = new Value[order.Length];
-            for (int i = 0; i < res.Length; i++) res[i] = StringValue.Of(s.Names[order[i]].Name);
+            for (int i = 0; i < res.Length; i++) res[i] = s.Names[order[i]].AsValue;
             return ListValue.Of(res);
         });
         r.Add("__attrValues", 1, (st, a, pos) =>
@@ -109,13 +109,13 @@ internal static class AttrBuiltins
             var values = new Value[s.Count];
             for (int i = 0; i < s.Count; i++)
             {
-                var name = StringValue.Of(s.Names[i].Name);
+                var name = s.Names[i].AsValue;
                 var value = s.Values[i];
                 // Two applications, as Nix builds them: (f name) value.
                 values[i] = Thunk.OfApp(Thunk.OfApp(f, name), value);
             }
             // Nix's mapAttrs does not carry positions over to the result.
-            return new AttrsValue(s.Names, values, null);
+            return new AttrsValue(s.Names, values, null, s.Order);
         });
         r.Add("__zipAttrsWith", 2, (st, a, pos) =>
         {
@@ -140,7 +140,7 @@ internal static class AttrBuiltins
             var b = new AttrsBuilder(order.Count);
             foreach (var name in order)
             {
-                var nameV = StringValue.Of(name.Name);
+                var nameV = name.AsValue;
                 var vals = B.List(groups[name]);
                 b.Add(name, Thunk.OfApp(Thunk.OfApp(f, nameV), vals));
             }

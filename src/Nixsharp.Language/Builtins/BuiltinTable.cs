@@ -22,6 +22,14 @@ public sealed class BuiltinRegistry
         _entries.Add((name, new PrimOpValue(shortName, fn)));
     }
 
+    /// <summary>A binary builtin that forces its first and then its second argument before
+    /// anything else (see <see cref="PrimOpValue.StrictInOrder"/>).</summary>
+    public void AddStrict(string name, PrimOpFn2 fn)
+    {
+        var shortName = name.StartsWith("__", StringComparison.Ordinal) ? name.Substring(2) : name;
+        _entries.Add((name, new PrimOpValue(shortName, fn, strictInOrder: true)));
+    }
+
     public void Constant(string name, Value value) => _entries.Add((name, value));
 
     public IReadOnlyList<(string Name, Value Value)> Entries => _entries;

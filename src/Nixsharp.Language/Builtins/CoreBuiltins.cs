@@ -61,10 +61,10 @@ internal static class CoreBuiltins
             var name = st.ForceStringNoContext(a[0], pos);
             return StringValue.Of(st.Settings.PureEval ? "" : st.Host.GetEnv(name) ?? "");
         });
-        r.Add("__seq", 2, (st, a, pos) =>
+        r.AddStrict("__seq", (st, x, y, pos) =>
         {
-            st.Force(a[0], pos);
-            return st.Force(a[1], pos);
+            st.Force(x, pos);
+            return st.Force(y, pos);
         });
         r.Add("__deepSeq", 2, (st, a, pos) =>
         {
@@ -150,7 +150,7 @@ internal static class CoreBuiltins
         if (scope is null) return st.EvalFile(path, pos);
         var attrs = st.ForceAttrs(scope, pos);
         var sc = Scope.ForNames(st.BaseScope, attrs.Names);
-        var env = new Env(st.BaseEnv, attrs.Count);
+        var env = Env.Create(st.BaseEnv, attrs.Count);
         for (int i = 0; i < attrs.Count; i++) env.Set(i, attrs.Values[i]);
         var resolved = st.ResolveExprPath(path, pos);
         Expr e;

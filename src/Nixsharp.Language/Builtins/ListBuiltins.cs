@@ -43,9 +43,10 @@ internal static class ListBuiltins
             if (needle is IntValue ni)
             {
                 // PERF: membership of an integer, the common case, without the general comparison.
-                foreach (var item in l.Items)
+                var items = l.Items;
+                for (int i = 0; i < items.Length; i++)
                 {
-                    var v = item is Thunk t ? t.Result ?? st.Force(t, pos) : item;
+                    var v = st.ForceIn(items, i, pos);
                     if (v is IntValue iv ? iv.V == ni.V : v is FloatValue fv && fv.V == ni.V) return BoolValue.True;
                 }
                 return BoolValue.False;
@@ -61,7 +62,7 @@ internal static class ListBuiltins
             var f = st.ForceFunction(a[0], pos);
             Value acc = a[1];
             if (l.Count == 0) return st.Force(acc, pos);
-            foreach (var item in l.Items) acc = st.CallFunction(f, new[] { acc, item }, pos);
+            foreach (var item in l.Items) acc = st.CallFunction2(f, acc, item, pos);
             return st.Force(acc, pos);
         });
         r.Add("__any", 2, (st, a, pos) =>
@@ -96,7 +97,7 @@ internal static class ListBuiltins
             bool isLessThan = f is PrimOpValue { Name: "lessThan" };
             Func<Value, Value, bool> less = isLessThan
                 ? (x, y) => st.LessThan(x, y, pos)
-                : (x, y) => st.ForceBool(st.CallFunction(f, new[] { x, y }, pos), pos);
+                : (x, y) => st.ForceBool(st.CallFunction2(f, x, y, pos), pos);
             MergeSort(items, less);
             return ListValue.Of(items);
         });
@@ -159,7 +160,7 @@ internal static class ListBuiltins
     {
         var l = st.ForceList(list, pos);
         if (n < 0 || n >= l.Count) throw new EvalError($"list index {n} is out of bounds", pos);
-        return st.Force(l.Items[n], pos);
+        return st.ForceIn(l.Items, (int)n, pos);
     }
 
     /// <summary>`++`, concatLists and concatMap: one copy, or none when only one list is non-empty.</summary>
@@ -184,6 +185,21 @@ internal static class ListBuiltins
             at += l.Count;
         }
         return ListValue.Of(res);
+    }
+
+    /// <summary>`a ++ b`: <see cref="Concat"/> of two lists without the argument arrays.</summary>
+    internal static Value Concat2(EvalState st, Value a, Value b, Pos pos)
+    {
+        var la = st.ForceList(a, pos);
+        var lb = st.ForceList(b, pos);
+        if (lb.Count == 0) return la;
+        if (la.Count == 0) return lb;
+        long total = (long)la.Count + lb.Count;
+        if (total > Array.MaxLength) throw new EvalError($"cannot create list of size {total}", pos);
+        var res = new Value[total];
+        la.Items.CopyTo(res, 0);
+        lb.Items.CopyTo(res, la.Count);
+        return new ListValue(res);
     }
 
     /// <summary>A stable sort that only asks "is x less than y", like std::stable_sort.</summary>

@@ -8,14 +8,14 @@ internal static class MathBuiltins
 {
     public static void Register(BuiltinRegistry r)
     {
-        r.Add("__add", (st, x0, y0, pos) =>
+        r.AddStrict("__add", (st, x0, y0, pos) =>
         {
             var x = st.Force(x0, pos);
             var y = st.Force(y0, pos);
             if (x is FloatValue || y is FloatValue) return new FloatValue(st.ForceFloat(x, pos) + st.ForceFloat(y, pos));
             return IntValue.Of(st.AddInts(st.ForceInt(x, pos), st.ForceInt(y, pos), pos));
         });
-        r.Add("__sub", (st, x0, y0, pos) =>
+        r.AddStrict("__sub", (st, x0, y0, pos) =>
         {
             var x = st.Force(x0, pos);
             var y = st.Force(y0, pos);
@@ -26,7 +26,7 @@ internal static class MathBuiltins
                 throw new EvalError($"integer overflow in subtracting {i} - {j}", pos);
             return IntValue.Of(res);
         });
-        r.Add("__mul", (st, x0, y0, pos) =>
+        r.AddStrict("__mul", (st, x0, y0, pos) =>
         {
             var x = st.Force(x0, pos);
             var y = st.Force(y0, pos);
@@ -39,7 +39,7 @@ internal static class MathBuiltins
             }
             return IntValue.Of(unchecked(i * j));
         });
-        r.Add("__div", (st, x0, y0, pos) =>
+        r.AddStrict("__div", (st, x0, y0, pos) =>
         {
             var x = st.Force(x0, pos);
             var y = st.Force(y0, pos);
@@ -53,7 +53,7 @@ internal static class MathBuiltins
         r.Add("__bitAnd", (st, x0, y0, pos) => IntValue.Of(st.ForceInt(x0, pos) & st.ForceInt(y0, pos)));
         r.Add("__bitOr", (st, x0, y0, pos) => IntValue.Of(st.ForceInt(x0, pos) | st.ForceInt(y0, pos)));
         r.Add("__bitXor", (st, x0, y0, pos) => IntValue.Of(st.ForceInt(x0, pos) ^ st.ForceInt(y0, pos)));
-        r.Add("__lessThan", (st, x0, y0, pos) => B.Bool(st.LessThan(x0, y0, pos)));
+        r.AddStrict("__lessThan", (st, x0, y0, pos) => B.Bool(st.LessThan(x0, y0, pos)));
         r.Add("__ceil", 1, (st, a, pos) => IntValue.Of(ToInt(Math.Ceiling(st.ForceFloat(a[0], pos)))));
         r.Add("__floor", 1, (st, a, pos) => IntValue.Of(ToInt(Math.Floor(st.ForceFloat(a[0], pos)))));
     }

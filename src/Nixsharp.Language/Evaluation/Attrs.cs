@@ -10,19 +10,24 @@ public sealed class AttrsValue : Value
     public readonly Value[] Values;
     /// <summary>Definition positions (for unsafeGetAttrPos and traces); null when unknown.</summary>
     public readonly Pos[]? Positions;
-    private int[]? _lexOrder;
+    private NameOrder? _order;
     /// <summary>Where the set literal that made this set stands; unset for computed sets.</summary>
     public Pos DefinitionPos { get; init; }
 
     public static readonly AttrsValue Empty = new(Array.Empty<Symbol>(), Array.Empty<Value>(), null);
 
-    /// <summary>Arrays must already be sorted by symbol id, without duplicates.</summary>
-    public AttrsValue(Symbol[] names, Value[] values, Pos[]? positions)
+    /// <summary>Arrays must already be sorted by symbol id, without duplicates. Sets that share
+    /// a name array may share its <paramref name="order"/> too.</summary>
+    public AttrsValue(Symbol[] names, Value[] values, Pos[]? positions, NameOrder? order = null)
     {
         Names = names;
         Values = values;
         Positions = positions;
+        _order = order;
     }
+
+    /// <summary>The lexicographic order of <see cref="Names"/>, for a set that shares that array.</summary>
+    public NameOrder Order => _order ??= new NameOrder();
 
     public int Count => Names.Length;
     public override string TypeDescription => "a set";
@@ -61,21 +66,59 @@ public sealed class AttrsValue : Value
     public Pos PosOf(int index) => Positions is null ? default : Positions[index];
 
     /// <summary>Indices in the order of the names' bytes: how Nix lists attributes.</summary>
-    public int[] LexicographicOrder()
-    {
-        if (_lexOrder is not null) return _lexOrder;
-        var order = new int[Names.Length];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        var names = Names;
-        Array.Sort(order, (a, b) => string.CompareOrdinal(names[a].Name, names[b].Name));
-        _lexOrder = order;
-        return order;
-    }
+    public int[] LexicographicOrder() => Order.Of(Names);
 
     /// <summary>Names in lexicographic order.</summary>
     public IEnumerable<Symbol> SortedNames()
     {
         foreach (var i in LexicographicOrder()) yield return Names[i];
+    }
+}
+
+/// <summary>The lexicographic order of one name array, sorted on first need.</summary>
+/// <remarks>PERF: shared by all the sets that share the name array (the sets one literal makes,
+/// `//` and mapAttrs results with the same names), so it is sorted once for all of them.</remarks>
+public sealed class NameOrder
+{
+    private int[]? _order;
+
+    public int[] Of(Symbol[] names)
+    {
+        if (_order is not null) return _order;
+        var order = new int[names.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) => string.CompareOrdinal(names[a].Name, names[b].Name));
+        _order = order;
+        return order;
+    }
+}
+
+/// <summary>Shares one name array (and its <see cref="NameOrder"/>) between the sets a builtin
+/// makes with the same names, such as fromJSON's arrays of like objects.</summary>
+/// <remarks>PERF: the sets then take the memory for their names once, and their lexicographic
+/// order (toJSON, attrNames, printing) is sorted once.</remarks>
+public sealed class NameArrayCache
+{
+    private readonly Dictionary<int, (Symbol[] Names, NameOrder Order)> _byHash = new();
+
+    /// <summary>The shared copy of names[0..count) (sorted by id, no duplicates), made if new.</summary>
+    public (Symbol[] Names, NameOrder Order) Share(ReadOnlySpan<Symbol> names)
+    {
+        var hash = new HashCode();
+        foreach (var n in names) hash.Add(n.Id);
+        int h = hash.ToHashCode();
+        if (_byHash.TryGetValue(h, out var known) && SameNames(names, known.Names)) return known;
+        var entry = (names.ToArray(), new NameOrder());
+        _byHash[h] = entry; // on a hash collision the newer shape wins
+        return entry;
+    }
+
+    private static bool SameNames(ReadOnlySpan<Symbol> a, Symbol[] b)
+    {
+        if (a.Length != b.Length) return false;
+        for (int i = 0; i < a.Length; i++)
+            if (!ReferenceEquals(a[i], b[i])) return false;
+        return true;
     }
 }
 

@@ -58,7 +58,7 @@ public sealed partial class EvalState
         holder.Resolve(BuiltinsSet);
 
         BaseScope = Scope.ForConstants(names, values);
-        BaseEnv = new Env(null, values.Count);
+        BaseEnv = Env.Create(null, values.Count);
         for (int i = 0; i < values.Count; i++) BaseEnv.Set(i, values[i]);
     }
 
@@ -66,6 +66,22 @@ public sealed partial class EvalState
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Value Force(Value v, Pos pos = default) => v is Thunk t ? ForceThunk(t, pos) : v;
+
+    /// <summary>Forces the value in slot `i` of a set's or list's value array.</summary>
+    /// <remarks>PERF: a result without an identity of its own (an integer, string, path, Boolean
+    /// or null) then replaces the thunk in the array, so later readers find it directly and the
+    /// thunk can be freed. Nothing can tell the difference: equality compares such values by
+    /// content, which agrees with the shortcut it takes for the very same cell. Floats keep their
+    /// thunk, since NaN is unequal to itself; sets, lists and functions keep theirs, since
+    /// equality of their cells is by identity.</remarks>
+    public Value ForceIn(Value[] items, int i, Pos pos)
+    {
+        var v = items[i];
+        if (v is not Thunk t) return v;
+        var r = t.Result ?? ForceThunk(t, pos);
+        if (r is IntValue or StringValue or BoolValue or NullValue or PathValue) items[i] = r;
+        return r;
+    }
 
     private uint _stackCheckTick;
 
@@ -256,58 +272,81 @@ public sealed partial class EvalState
 
     private Value CallPrimOp(PrimOpValue op, Value[] args, Pos pos) => op.Fn(this, args, pos);
 
+    /// <summary>`fn a b`: a call with two arguments, as the curried calls it stands for.</summary>
+    public Value CallFunction2(Value fn, Value a, Value b, Pos pos)
+    {
+        fn = Force(fn, pos);
+        if (fn is LambdaValue lam)
+        {
+            // PERF: `a: b: …` takes both arguments without building the closure `fn a`, which
+            // nothing could see. Depth counting and traces want each call separately.
+            if (lam.Fn.Body is LambdaExpr inner && PlainCalls)
+            {
+                var env1 = EnterLambda(lam.Fn, lam.Env, a, pos);
+                return inner.Body.Eval(this, EnterLambda(inner, env1, b, pos));
+            }
+            return CallFunction(CallLambda(lam, a, pos), b, pos);
+        }
+        if (fn is PrimOpValue { Arity: 2 } op)
+            return op.Fn2 is { } fn2 ? fn2(this, a, b, pos) : CallPrimOp(op, new[] { a, b }, pos);
+        return CallFunction(CallFunction(fn, a, pos), b, pos);
+    }
+
+    /// <summary>Whether calls need no depth counting or trace frames (the usual case).</summary>
+    private bool PlainCalls => Settings.MaxCallDepth == 0 && !Settings.ShowTrace;
+
     internal Value CallLambda(LambdaValue lam, Value arg, Pos pos)
     {
         var fn = lam.Fn;
+        var env2 = EnterLambda(fn, lam.Env, arg, pos);
+        // PERF: exception regions make unwinding a runaway recursion slow (a handler runs at every
+        // level), so the plain call has none; depth counting and traces only when asked for.
+        if (PlainCalls) return fn.Body.Eval(this, env2);
+        return CallLambdaTracked(fn, env2, pos);
+    }
+
+    /// <summary>The environment of a call of `fn` (a closure over `closure`) with `arg`.</summary>
+    private Env EnterLambda(LambdaExpr fn, Env closure, Value arg, Pos pos)
+    {
         CheckStack();
         var max = Settings.MaxCallDepth;
         if (max > 0 && _callDepth >= max)
             throw new EvalError("stack overflow; max-call-depth exceeded", pos);
 
-        var env2 = new Env(lam.Env, fn.SlotCount);
-        if (fn.Formals is null)
+        if (fn.Formals is null) return Env.One(closure, arg);
+        var env2 = Env.Create(closure, fn.SlotCount);
+        var attrs = ForceAttrs(arg, pos);
+        int displ = 0;
+        if (fn.Arg is not null) env2.Set(displ++, arg);
+        int used = 0;
+        foreach (var f in fn.Formals)
         {
-            env2.S0 = arg;
-        }
-        else
-        {
-            var attrs = ForceAttrs(arg, pos);
-            int displ = 0;
-            if (fn.Arg is not null) env2.Set(displ++, arg);
-            int used = 0;
-            foreach (var f in fn.Formals)
+            var v = attrs.Get(f.Name);
+            if (v is null)
             {
-                var v = attrs.Get(f.Name);
-                if (v is null)
-                {
-                    if (f.Default is null)
-                        throw new TypeError($"{fn.ShowNamePos()} called without required argument '{f.Name.Name}'", pos);
-                    env2.Set(displ++, f.Default.MaybeThunk(this, env2));
-                }
-                else
-                {
-                    used++;
-                    env2.Set(displ++, v);
-                }
+                if (f.Default is null)
+                    throw new TypeError($"{fn.ShowNamePos()} called without required argument '{f.Name.Name}'", pos);
+                env2.Set(displ++, f.Default.MaybeThunk(this, env2));
             }
-            if (!fn.Ellipsis && used != attrs.Count)
+            else
             {
-                foreach (var name in attrs.Names)
-                {
-                    if (fn.HasFormal(name)) continue;
-                    var formalNames = fn.Formals.Select(f => f.Name.Name).ToList();
-                    throw new TypeError($"{fn.ShowNamePos()} called with unexpected argument '{name.Name}'", pos)
-                    {
-                        Suggestions = Suggest.BestMatches(formalNames, name.Name),
-                    };
-                }
+                used++;
+                env2.Set(displ++, v);
             }
         }
-
-        // PERF: exception regions make unwinding a runaway recursion slow (a handler runs at every
-        // level), so the plain call has none; depth counting and traces only when asked for.
-        if (max == 0 && !ShowTrace) return fn.Body.Eval(this, env2);
-        return CallLambdaTracked(fn, env2, pos);
+        if (!fn.Ellipsis && used != attrs.Count)
+        {
+            foreach (var name in attrs.Names)
+            {
+                if (fn.HasFormal(name)) continue;
+                var formalNames = fn.Formals.Select(f => f.Name.Name).ToList();
+                throw new TypeError($"{fn.ShowNamePos()} called with unexpected argument '{name.Name}'", pos)
+                {
+                    Suggestions = Suggest.BestMatches(formalNames, name.Name),
+                };
+            }
+        }
+        return env2;
     }
 
     private Value CallLambdaTracked(LambdaExpr fn, Env env2, Pos pos)
@@ -394,6 +433,7 @@ public sealed partial class EvalState
     {
         if (a.Count == 0) return b;
         if (b.Count == 0) return a;
+        if (b.Count * 16 <= a.Count) return UpdateFew(a, b);
         int n = a.Count + b.Count;
         var names = new Symbol[n];
         var values = new Value[n];
@@ -428,6 +468,74 @@ public sealed partial class EvalState
             if (poss is not null) Array.Resize(ref poss, k);
         }
         return new AttrsValue(names, values, poss);
+    }
+
+    /// <summary>`a // b` where b is much smaller than a (overlays, `acc // { k = v; }`).</summary>
+    /// <remarks>PERF: each of b's names is placed by binary search and the runs of a between them
+    /// are copied in bulk. When b only replaces attributes, the result keeps a's name array (and
+    /// its lexicographic order) and copies only the values.</remarks>
+    private static AttrsValue UpdateFew(AttrsValue a, AttrsValue b)
+    {
+        int m = b.Count;
+        Span<int> at = m <= 64 ? stackalloc int[m] : new int[m];
+        int added = 0;
+        for (int j = 0; j < m; j++)
+        {
+            at[j] = a.IndexOf(b.Names[j]);
+            if (at[j] < 0)
+            {
+                at[j] = ~InsertionPoint(a.Names, b.Names[j].Id);
+                added++;
+            }
+        }
+        int n = a.Count + added;
+        var values = new Value[n];
+        var poss = a.Positions is not null || b.Positions is not null ? new Pos[n] : null;
+        if (added == 0)
+        {
+            Array.Copy(a.Values, values, n);
+            if (a.Positions is not null) Array.Copy(a.Positions, poss!, n);
+            for (int j = 0; j < m; j++)
+            {
+                values[at[j]] = b.Values[j];
+                if (poss is not null) poss[at[j]] = b.PosOf(j);
+            }
+            return new AttrsValue(a.Names, values, poss, a.Order);
+        }
+        var names = new Symbol[n];
+        int src = 0, dst = 0;
+        for (int j = 0; j < m; j++)
+        {
+            bool replaces = at[j] >= 0;
+            int until = replaces ? at[j] : ~at[j];
+            int run = until - src;
+            Array.Copy(a.Names, src, names, dst, run);
+            Array.Copy(a.Values, src, values, dst, run);
+            if (a.Positions is not null) Array.Copy(a.Positions, src, poss!, dst, run);
+            dst += run;
+            src = replaces ? until + 1 : until;
+            names[dst] = b.Names[j];
+            values[dst] = b.Values[j];
+            if (poss is not null) poss[dst] = b.PosOf(j);
+            dst++;
+        }
+        int rest = a.Count - src;
+        Array.Copy(a.Names, src, names, dst, rest);
+        Array.Copy(a.Values, src, values, dst, rest);
+        if (a.Positions is not null) Array.Copy(a.Positions, src, poss!, dst, rest);
+        return new AttrsValue(names, values, poss);
+    }
+
+    /// <summary>The index of the first name whose id is greater than `id`.</summary>
+    private static int InsertionPoint(Symbol[] names, int id)
+    {
+        int lo = 0, hi = names.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (names[mid].Id < id) lo = mid + 1; else hi = mid;
+        }
+        return lo;
     }
 
     private Value? _derivation;
@@ -501,11 +609,10 @@ public sealed partial class EvalState
                 if (b is not ListValue lb || la.Count != lb.Count) return false;
                 for (int i = 0; i < la.Count; i++)
                 {
-                    var x = la.Items[i];
-                    var y = lb.Items[i];
                     // Nix treats the very same value cell as equal without looking inside.
-                    if (ReferenceEquals(x, y)) continue;
-                    if (!EqValues(x, y)) return false;
+                    if (ReferenceEquals(la.Items[i], lb.Items[i])) continue;
+                    var x = ForceIn(la.Items, i, default);
+                    if (!EqValues(x, ForceIn(lb.Items, i, default))) return false;
                 }
                 return true;
             }
@@ -523,7 +630,8 @@ public sealed partial class EvalState
                 {
                     if (!ReferenceEquals(aa.Names[i], ab.Names[i])) return false;
                     if (ReferenceEquals(aa.Values[i], ab.Values[i])) continue;
-                    if (!EqValues(aa.Values[i], ab.Values[i])) return false;
+                    var x = ForceIn(aa.Values, i, default);
+                    if (!EqValues(x, ForceIn(ab.Values, i, default))) return false;
                 }
                 return true;
             }
@@ -681,7 +789,10 @@ public sealed partial class EvalState
     {
         var parts = e.Parts;
         var ctx = new ContextBuilder();
-        StringBuilder? sb = null;
+        // PERF: the pieces are joined once at the end, which allocates only the result.
+        string[]? pieces = null;
+        int count = 0;
+        long length = 0;
         long n = 0;
         double nf = 0;
         int kind = 0; // 0 string, 1 int, 2 float, 3 path
@@ -710,15 +821,21 @@ public sealed partial class EvalState
             {
                 var piece = CoerceToString(ppos, v, ctx, false, kind == 0, !isFirst);
                 if (parts.Count == 1 && kind == 0 && v is StringValue sv0) return sv0;
-                sb ??= new StringBuilder();
-                CheckStringLength((long)sb.Length + piece.Length, ppos);
-                sb.Append(piece);
+                pieces ??= new string[parts.Count];
+                length += piece.Length;
+                CheckStringLength(length, ppos);
+                pieces[count++] = piece;
             }
             isFirst = false;
         }
         if (kind == 1) return IntValue.Of(n);
         if (kind == 2) return new FloatValue(nf);
-        var str = sb?.ToString() ?? "";
+        var str = count switch
+        {
+            0 => "",
+            1 => pieces![0],
+            _ => string.Concat(pieces.AsSpan(0, count)!),
+        };
         var context = ctx.Build();
         if (kind == 3)
         {

@@ -2,11 +2,18 @@
 // compare integers; lexicographic order (what Nix shows users) is derived only when needed.
 namespace Nixsharp.Language.Evaluation;
 
+using System.Runtime.CompilerServices;
+
 public sealed class Symbol
 {
     public string Name { get; }
     public int Id { get; }
+    private StringValue? _asValue;
     internal Symbol(string name, int id) { Name = name; Id = id; }
+
+    /// <summary>The name as a Nix string. PERF: made once, as attrNames and mapAttrs hand the
+    /// same names out over and over (a string's identity is not observable).</summary>
+    public StringValue AsValue => _asValue ??= StringValue.Of(Name);
     public override string ToString() => Name;
 }
 
@@ -14,14 +21,24 @@ public sealed class Symbol
 public sealed class SymbolTable
 {
     private readonly Dictionary<string, Symbol> _byName = new(StringComparer.Ordinal);
+    // PERF: the same string objects are interned again and again (names computed by `${…}` from
+    // a list of names, the names mapAttrs and attrNames hand out), so a small cache keyed by the
+    // string's identity skips hashing and comparing its characters.
+    private readonly (string? Key, Symbol? Symbol)[] _recent = new (string?, Symbol?)[RecentSize];
+    private const int RecentSize = 512;
 
     public Symbol this[string name] => Intern(name);
 
     public Symbol Intern(string name)
     {
-        if (_byName.TryGetValue(name, out var s)) return s;
-        s = new Symbol(name, _byName.Count);
-        _byName.Add(name, s);
+        ref var recent = ref _recent[RuntimeHelpers.GetHashCode(name) & (RecentSize - 1)];
+        if (ReferenceEquals(recent.Key, name)) return recent.Symbol!;
+        if (!_byName.TryGetValue(name, out var s))
+        {
+            s = new Symbol(name, _byName.Count);
+            _byName.Add(name, s);
+        }
+        recent = (name, s);
         return s;
     }
 

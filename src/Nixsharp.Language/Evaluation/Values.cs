@@ -120,12 +120,17 @@ public sealed class PrimOpValue : Value
     public readonly PrimOpFn Fn;
     /// <summary>PERF: binary builtins (arithmetic, comparison) called without an argument array.</summary>
     public readonly PrimOpFn2? Fn2;
+    /// <summary>PERF: the builtin forces its first argument, then its second, before anything
+    /// else (arithmetic, comparison, seq), so a call may evaluate both on the spot instead of
+    /// allocating thunks for them.</summary>
+    public readonly bool StrictInOrder;
     public PrimOpValue(string name, int arity, PrimOpFn fn) { Name = name; Arity = arity; Fn = fn; }
-    public PrimOpValue(string name, PrimOpFn2 fn2)
+    public PrimOpValue(string name, PrimOpFn2 fn2, bool strictInOrder = false)
     {
         Name = name;
         Arity = 2;
         Fn2 = fn2;
+        StrictInOrder = strictInOrder;
         Fn = (st, a, pos) => fn2(st, a[0], a[1], pos);
     }
     public override string TypeDescription => "a built-in function";
@@ -145,86 +150,131 @@ public sealed class PrimOpAppValue : Value
 /// <summary>A delayed computation. Forcing replaces it by its result; re-entry is infinite recursion.</summary>
 /// <remarks>PERF: one sealed class for every kind of delayed work (an expression in an
 /// environment, a function application, a builtin's callback), so that "is this a thunk?" is a
-/// single type comparison and a thunk is one small object.</remarks>
+/// single type comparison. Its whole state lives in two fields, which makes a thunk 32 bytes:
+/// <list type="bullet">
+/// <item>expression: _a = the Expr, _b = its Env</item>
+/// <item>application: _a = the function, _b = the argument (a Value)</item>
+/// <item>builtin callback: _a = the Func, _b = <see cref="LazyTag"/></item>
+/// <item>pending: _b = <see cref="PendingTag"/></item>
+/// <item>running: _b = <see cref="RunningTag"/> (the evaluating frame keeps the old _b)</item>
+/// <item>forced: _a = the result, _b = null</item>
+/// </list></remarks>
 public sealed class Thunk : Value
 {
-    private enum Kind : byte { Expr, App, Lazy, Pending }
+    private sealed class Tag { }
+    private static readonly Tag LazyTag = new(), PendingTag = new(), RunningTag = new();
 
-    private Value? _result;
-    private object? _a, _b;
-    private Kind _kind;
-    private bool _running;
+    private object? _a;
+    private object? _b;
 
-    private Thunk(Kind kind, object? a, object? b) { _kind = kind; _a = a; _b = b; }
+    private Thunk(object? a, object b) { _a = a; _b = b; }
 
     /// <summary>An expression not yet evaluated in its environment.</summary>
-    public static Thunk OfExpr(Expr expr, Env env) => new(Kind.Expr, expr, env);
+    public static Thunk OfExpr(Expr expr, Env env) => new(expr, env);
     /// <summary>A function application not yet performed (map, genList, mapAttrs build these).</summary>
-    public static Thunk OfApp(Value fn, Value arg) => new(Kind.App, fn, arg);
+    public static Thunk OfApp(Value fn, Value arg) => new(fn, arg);
     /// <summary>A builtin's lazily computed part.</summary>
-    public static Thunk OfLazy(Func<EvalState, Value> fn) => new(Kind.Lazy, fn, null);
+    public static Thunk OfLazy(Func<EvalState, Value> fn) => new(fn, LazyTag);
     /// <summary>A value that will be supplied later with <see cref="Resolve"/> (for self-reference).</summary>
-    public static Thunk Pending() => new(Kind.Pending, null, null);
+    public static Thunk Pending() => new(null, PendingTag);
 
-    public void Resolve(Value v) => _result = v;
+    public void Resolve(Value v)
+    {
+        _a = v;
+        _b = null;
+    }
 
     public override string TypeDescription => "a thunk";
     public override string TypeName => "thunk";
-    public bool IsForced => _result is not null;
-    public Value? Result => _result;
+    public bool IsForced => _b is null;
+    public Value? Result => _b is null ? Unsafe.As<Value>(_a) : null;
 
     /// <summary>Evaluates once; `pos` is where it is forced, which Nix reports for infinite recursion.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Value Force(EvalState state, Pos pos) => _result ?? ForceSlow(state, pos);
+    public Value Force(EvalState state, Pos pos) => _b is null ? Unsafe.As<Value>(_a)! : ForceSlow(state, pos);
 
     private Value ForceSlow(EvalState state, Pos pos)
     {
-        if (_running || _kind == Kind.Pending) throw new EvalError("infinite recursion encountered", pos);
-        _running = true;
+        var a = _a;
+        var b = _b!;
+        if (b is Tag && !ReferenceEquals(b, LazyTag)) throw new EvalError("infinite recursion encountered", pos);
+        _b = RunningTag;
+        Value r;
         try
         {
-            var r = _kind switch
-            {
-                Kind.Expr => Unsafe.As<Expr>(_a)!.Eval(state, Unsafe.As<Env>(_b)!),
-                Kind.App => state.CallFunction(Unsafe.As<Value>(_a)!, Unsafe.As<Value>(_b)!, default),
-                _ => Unsafe.As<Func<EvalState, Value>>(_a)!(state),
-            };
-            _result = r;
-            _a = null;
-            _b = null;
-            return r;
+            if (Env.IsEnv(b)) r = Unsafe.As<Expr>(a)!.Eval(state, Unsafe.As<Env>(b));
+            else if (b is Tag) r = Unsafe.As<Func<EvalState, Value>>(a)!(state);
+            else r = state.CallFunction(Unsafe.As<Value>(a)!, Unsafe.As<Value>(b), default);
         }
-        finally
+        catch
         {
-            _running = false;
+            // Nix puts the thunk back as it was, so forcing it again evaluates it again.
+            _b = b;
+            throw;
         }
+        _a = r;
+        _b = null;
+        return r;
     }
 }
 
 /// <summary>A runtime scope: slots for the variables a scope defines, and the scope around it.</summary>
-/// <remarks>PERF: the first two slots live in the object itself, so the environment of a
-/// one- or two-variable function call is a single allocation.</remarks>
-public sealed class Env
+/// <remarks>PERF: sized to its scope. A one-variable scope (every `x: …` call, `with`) is this class
+/// alone, 32 bytes; two variables make a <see cref="WideEnv"/>, more a <see cref="ManyEnv"/>. Slot
+/// numbers come from binding, which sized the scope, so an access never checks the kind.</remarks>
+public class Env
 {
     public readonly Env? Up;
-    public Value? S0, S1;
-    private readonly Value?[]? _more;
+    public Value? S0;
 
-    public Env(Env? up, int size)
+    private protected Env(Env? up) { Up = up; }
+
+    public static Env Create(Env? up, int size) => size switch
     {
-        Up = up;
-        if (size > 2) _more = new Value?[size - 2];
-    }
+        <= 1 => new Env(up),
+        2 => new WideEnv(up),
+        _ => new ManyEnv(up, size),
+    };
 
-    public Value? Get(int i) => i switch { 0 => S0, 1 => S1, _ => _more![i - 2] };
+    /// <summary>`o is Env` as three exact type comparisons (PERF: a test against a class with
+    /// subclasses is otherwise a call that walks the type's bases).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsEnv(object o) =>
+        o.GetType() == typeof(Env) || o.GetType() == typeof(WideEnv) || o.GetType() == typeof(ManyEnv);
+
+    /// <summary>A scope of one variable with its value.</summary>
+    public static Env One(Env? up, Value v) => new(up) { S0 = v };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Value? Get(int i) => i == 0 ? S0 : Unsafe.As<WideEnv>(this).GetWide(i);
 
     public void Set(int i, Value v)
     {
-        switch (i)
-        {
-            case 0: S0 = v; break;
-            case 1: S1 = v; break;
-            default: _more![i - 2] = v; break;
-        }
+        if (i == 0) S0 = v;
+        else Unsafe.As<WideEnv>(this).SetWide(i, v);
     }
+}
+
+/// <summary>A scope of two or more variables.</summary>
+public class WideEnv : Env
+{
+    public Value? S1;
+
+    internal WideEnv(Env? up) : base(up) { }
+
+    internal Value? GetWide(int i) => i == 1 ? S1 : Unsafe.As<ManyEnv>(this).More[i - 2];
+
+    internal void SetWide(int i, Value v)
+    {
+        if (i == 1) S1 = v;
+        else Unsafe.As<ManyEnv>(this).More[i - 2] = v;
+    }
+}
+
+/// <summary>A scope of three or more variables.</summary>
+public sealed class ManyEnv : WideEnv
+{
+    internal readonly Value?[] More;
+
+    internal ManyEnv(Env? up, int size) : base(up) { More = new Value?[size - 2]; }
 }

@@ -4,6 +4,7 @@
 namespace Nixsharp.Language.Output;
 
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Nixsharp.Language.Evaluation;
 
@@ -29,6 +30,11 @@ public sealed class JsonReader
     private string _strValue = "";
     private Value _numValue = IntValue.Of(0);
     private int _depth;
+    // Scratch stacks for the arrays and objects being read, shared by all nesting levels.
+    private readonly List<Value> _items = new();
+    private readonly List<Symbol> _keys = new();
+    private readonly List<Value> _values = new();
+    private readonly NameArrayCache _shapes = new();
 
     private JsonReader(EvalState st, string s) { _st = st; _s = s; }
 
@@ -64,12 +70,14 @@ public sealed class JsonReader
     /// <summary>Starts the token text at the current character.</summary>
     private void Reset() => _tokenStart = _current == Eof ? _i : _i - 1;
 
-    private string TokenString
+    private string TokenString => TokenSpan.ToString();
+
+    private ReadOnlySpan<char> TokenSpan
     {
         get
         {
             int end = _unget && _current != Eof ? _i - 1 : _i;
-            return end > _tokenStart ? _s.Substring(_tokenStart, end - _tokenStart) : "";
+            return end > _tokenStart ? _s.AsSpan(_tokenStart, end - _tokenStart) : default;
         }
     }
 
@@ -248,8 +256,6 @@ public sealed class JsonReader
     private Tok ScanNumber()
     {
         Reset();
-        var text = new StringBuilder();
-        text.Append((char)_current);
         bool isFloat = false;
         int c = _current;
         if (c == '-')
@@ -260,7 +266,6 @@ public sealed class JsonReader
                 _errorMessage = "invalid number; expected digit after '-'";
                 return Tok.Error;
             }
-            text.Append((char)c);
         }
         if (c == '0')
         {
@@ -268,37 +273,34 @@ public sealed class JsonReader
         }
         else
         {
-            while ((c = Get()) is >= '0' and <= '9') text.Append((char)c);
+            while ((c = Get()) is >= '0' and <= '9') { }
         }
         if (c == '.')
         {
             isFloat = true;
-            text.Append('.');
             c = Get();
             if (c is < '0' or > '9')
             {
                 _errorMessage = "invalid number; expected digit after '.'";
                 return Tok.Error;
             }
-            text.Append((char)c);
-            while ((c = Get()) is >= '0' and <= '9') text.Append((char)c);
+            while ((c = Get()) is >= '0' and <= '9') { }
         }
         if (c is 'e' or 'E')
         {
             isFloat = true;
-            text.Append('e');
             c = Get();
-            if (c is '+' or '-') { text.Append((char)c); c = Get(); }
+            if (c is '+' or '-') c = Get();
             if (c is < '0' or > '9')
             {
                 _errorMessage = "invalid number; expected digit after exponent sign";
                 return Tok.Error;
             }
-            text.Append((char)c);
-            while ((c = Get()) is >= '0' and <= '9') text.Append((char)c);
+            while ((c = Get()) is >= '0' and <= '9') { }
         }
         Unget();
-        var t = text.ToString();
+        // PERF: the token text is exactly the number, so it is parsed in place.
+        var t = TokenSpan;
         if (!isFloat)
         {
             if (long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
@@ -306,7 +308,7 @@ public sealed class JsonReader
                 _numValue = IntValue.Of(l);
                 return Tok.Number;
             }
-            if (!t.StartsWith('-') && ulong.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var u))
+            if (t[0] != '-' && ulong.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var u))
             {
                 // An unsigned 64-bit number: Nix stores it as a signed integer, so it wraps.
                 _numValue = IntValue.Of(unchecked((long)u));
@@ -352,21 +354,26 @@ public sealed class JsonReader
                 case Tok.BeginArray:
                 {
                     Next();
-                    var items = new List<Value>();
                     if (_tok == Tok.EndArray) { Next(); return ListValue.Empty; }
+                    // PERF: items collect on one stack shared by all nesting levels.
+                    int start = _items.Count;
                     while (true)
                     {
-                        items.Add(ParseValue());
+                        _items.Add(ParseValue());
                         if (_tok == Tok.Comma) { Next(); continue; }
-                        if (_tok == Tok.EndArray) { Next(); return B.List(items); }
+                        if (_tok == Tok.EndArray) break;
                         throw Error(Tok.EndArray, "array");
                     }
+                    Next();
+                    var arr = CollectionsMarshal.AsSpan(_items)[start..].ToArray();
+                    _items.RemoveRange(start, arr.Length);
+                    return ListValue.Of(arr);
                 }
                 case Tok.BeginObject:
                 {
                     Next();
                     if (_tok == Tok.EndObject) { Next(); return AttrsValue.Empty; }
-                    var b = new AttrsBuilder();
+                    int start = _keys.Count;
                     while (true)
                     {
                         if (_tok != Tok.String) throw Error(Tok.String, "object key");
@@ -374,14 +381,18 @@ public sealed class JsonReader
                         Next();
                         if (_tok != Tok.Colon) throw Error(Tok.Colon, "object separator");
                         Next();
-                        b.Add(key, ParseValue());
+                        var value = ParseValue();
+                        _keys.Add(key);
+                        _values.Add(value);
                         if (_tok == Tok.Comma) { Next(); continue; }
                         if (_tok == Tok.EndObject) break;
                         throw Error(Tok.EndObject, "object");
                     }
                     Next();
-                    // Of duplicate keys the last one wins, as in Nix's JSON library.
-                    return b.Build(default, lastWins: true);
+                    var set = BuildObject(start);
+                    _keys.RemoveRange(start, _keys.Count - start);
+                    _values.RemoveRange(start, _values.Count - start);
+                    return set;
                 }
                 case Tok.Error:
                     throw Error(null, "value");
@@ -392,8 +403,60 @@ public sealed class JsonReader
         finally { _depth--; }
     }
 
-    private static class B
+    /// <summary>The set of the keys and values from `start` on; of duplicate keys the last one
+    /// wins, as in Nix's JSON library.</summary>
+    private AttrsValue BuildObject(int start)
     {
-        public static ListValue List(List<Value> l) => ListValue.Of(l.ToArray());
+        var keys = CollectionsMarshal.AsSpan(_keys)[start..];
+        var vals = CollectionsMarshal.AsSpan(_values)[start..];
+        int n = keys.Length;
+        if (n > 16) SortLarge(keys, vals);
+        // Stable insertion sort by symbol id (most objects are small); keys and values move together.
+        for (int i = 1; i < n; i++)
+        {
+            var k = keys[i];
+            var v = vals[i];
+            int j = i - 1;
+            while (j >= 0 && keys[j].Id > k.Id)
+            {
+                keys[j + 1] = keys[j];
+                vals[j + 1] = vals[j];
+                j--;
+            }
+            keys[j + 1] = k;
+            vals[j + 1] = v;
+        }
+        // Drop all but the last of equal keys.
+        int m = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (m > 0 && ReferenceEquals(keys[m - 1], keys[i])) m--;
+            keys[m] = keys[i];
+            vals[m] = vals[i];
+            m++;
+        }
+        var (names, order) = _shapes.Share(keys[..m]);
+        return new AttrsValue(names, vals[..m].ToArray(), null, order);
+    }
+
+    /// <summary>Sorts a large object's entries by (symbol id, position), stably.</summary>
+    private static void SortLarge(Span<Symbol> keys, Span<Value> vals)
+    {
+        int n = keys.Length;
+        var sortKeys = new long[n];
+        var from = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            sortKeys[i] = ((long)keys[i].Id << 32) | (uint)i;
+            from[i] = i;
+        }
+        Array.Sort(sortKeys, from);
+        var k0 = keys.ToArray();
+        var v0 = vals.ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            keys[i] = k0[from[i]];
+            vals[i] = v0[from[i]];
+        }
     }
 }

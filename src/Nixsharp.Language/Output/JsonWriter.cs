@@ -17,11 +17,13 @@ public static class JsonWriter
         return sb.ToString();
     }
 
-    private static void Write(EvalState st, StringBuilder sb, Value v, bool strict, ContextBuilder ctx, Pos pos, int depth)
+    /// <param name="holder">The set's or list's value array `v` comes from (slot `slot`), if any.</param>
+    private static void Write(EvalState st, StringBuilder sb, Value v, bool strict, ContextBuilder ctx, Pos pos, int depth,
+        Value[]? holder = null, int slot = 0)
     {
         int limit = st.Settings.MaxCallDepth > 0 ? st.Settings.MaxCallDepth : MaxDepth;
         if (depth > limit) throw new EvalError("stack overflow; max-call-depth exceeded", pos);
-        if (strict) v = st.Force(v, pos);
+        if (strict) v = holder is null ? st.Force(v, pos) : st.ForceIn(holder, slot, pos);
         else if (v is Thunk { Result: { } r }) v = r;
         switch (v)
         {
@@ -47,7 +49,7 @@ public static class JsonWriter
                 int outIdx = a.IndexOf(st.S.OutPath);
                 if (outIdx >= 0)
                 {
-                    Write(st, sb, a.Values[outIdx], strict, ctx, a.PosOf(outIdx), depth + 1);
+                    Write(st, sb, a.Values[outIdx], strict, ctx, a.PosOf(outIdx), depth + 1, a.Values, outIdx);
                     break;
                 }
                 sb.Append('{');
@@ -58,7 +60,7 @@ public static class JsonWriter
                     first = false;
                     AppendString(sb, a.Names[idx].Name);
                     sb.Append(':');
-                    Write(st, sb, a.Values[idx], strict, ctx, a.PosOf(idx), depth + 1);
+                    Write(st, sb, a.Values[idx], strict, ctx, a.PosOf(idx), depth + 1, a.Values, idx);
                 }
                 sb.Append('}');
                 break;
@@ -69,7 +71,7 @@ public static class JsonWriter
                 for (int i = 0; i < l.Count; i++)
                 {
                     if (i > 0) sb.Append(',');
-                    Write(st, sb, l.Items[i], strict, ctx, pos, depth + 1);
+                    Write(st, sb, l.Items[i], strict, ctx, pos, depth + 1, l.Items, i);
                 }
                 sb.Append(']');
                 break;

@@ -237,6 +237,9 @@ public sealed class SelectExpr : Expr
     {
         Value v = Target.Eval(state, env);
         Pos attrPos = default;
+        // The value array and slot the last step read from.
+        Value[]? holder = null;
+        int slot = 0;
         try
         {
             foreach (var a in Path)
@@ -248,7 +251,9 @@ public sealed class SelectExpr : Expr
                     if (v is not AttrsValue av) return Default.Eval(state, env);
                     int i = av.IndexOf(name);
                     if (i < 0) return Default.Eval(state, env);
-                    v = av.Values[i];
+                    holder = av.Values;
+                    slot = i;
+                    v = holder[i];
                     attrPos = av.PosOf(i);
                 }
                 else
@@ -256,11 +261,14 @@ public sealed class SelectExpr : Expr
                     var av = state.ForceAttrs(v, Pos);
                     int i = av.IndexOf(name);
                     if (i < 0) throw state.MissingAttribute(av, name, Pos);
-                    v = av.Values[i];
+                    holder = av.Values;
+                    slot = i;
+                    v = holder[i];
                     attrPos = av.PosOf(i);
                 }
             }
-            return state.Force(v, attrPos.IsSet ? attrPos : Pos);
+            var at = attrPos.IsSet ? attrPos : Pos;
+            return holder is null ? state.Force(v, at) : state.ForceIn(holder, slot, at);
         }
         catch (NixError e) when (attrPos.IsSet && e is not StackOverflowError && attrPos.File!.Path != EvalState.DerivationNixPath)
         {
@@ -351,6 +359,8 @@ public sealed class AttrsExpr : Expr
     private Symbol[] _names = Array.Empty<Symbol>();
     private AttrDef[] _defs = Array.Empty<AttrDef>();
     private Pos[]? _positions;
+    private readonly NameOrder _order = new();
+    private AttrsValue? _empty;
     private int _overridesIndex = -1;
 
     public AttrsExpr(Pos pos) { Pos = pos; }
@@ -401,11 +411,15 @@ public sealed class AttrsExpr : Expr
     public override Value Eval(EvalState state, Env env)
     {
         int n = _names.Length;
+        // PERF: an empty set holds nothing that could differ between evaluations, and the
+        // identity of an empty set is not observable, so `{ }` makes one set once.
+        if (n == 0 && Dynamic.Count == 0)
+            return _empty ??= new AttrsValue(_names, Array.Empty<Value>(), _positions, _order) { DefinitionPos = Pos };
         var values = new Value[n];
         Env dynEnv = env;
         if (Recursive)
         {
-            var env2 = new Env(env, n);
+            var env2 = Env.Create(env, n);
             dynEnv = env2;
             for (int i = 0; i < n; i++)
             {
@@ -424,7 +438,7 @@ public sealed class AttrsExpr : Expr
             for (int i = 0; i < n; i++) values[i] = _defs[i].Value.MaybeThunk(state, env);
         }
 
-        var result = new AttrsValue(_names, values, _positions) { DefinitionPos = Pos };
+        var result = new AttrsValue(_names, values, _positions, _order) { DefinitionPos = Pos };
         if (Dynamic.Count == 0) return result;
         return AddDynamic(state, dynEnv, result);
     }
@@ -522,7 +536,7 @@ public sealed class LetExpr : Expr
     public override Value Eval(EvalState state, Env env)
     {
         var defs = Attrs.SortedDefs;
-        var env2 = new Env(env, defs.Length);
+        var env2 = Env.Create(env, defs.Length);
         for (int i = 0; i < defs.Length; i++)
             env2.Set(i, defs[i].Value.MaybeThunk(state, defs[i].Inherited ? env : env2));
         return Body.Eval(state, env2);
@@ -704,8 +718,19 @@ public sealed class CallExpr : Expr
             var arg = args[0].MaybeThunk(state, env);
             return f is LambdaValue lam ? state.CallLambda(lam, arg, Pos) : state.CallFunction(f, arg, Pos);
         }
-        if (f is PrimOpValue { Fn2: { } fn2 } && args.Count == 2)
-            return fn2(state, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
+        if (args.Count == 2)
+        {
+            if (f is PrimOpValue { Fn2: { } fn2 } op2)
+            {
+                if (op2.StrictInOrder)
+                {
+                    var x = StrictArg(state, args[0], env);
+                    return fn2(state, x, StrictArg(state, args[1], env), Pos);
+                }
+                return fn2(state, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
+            }
+            return state.CallFunction2(f, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
+        }
         if (f is PrimOpValue op && op.Arity == args.Count)
         {
             var vs = new Value[args.Count];
@@ -716,6 +741,13 @@ public sealed class CallExpr : Expr
         foreach (var a in args) f = state.CallFunction(f, a.MaybeThunk(state, env), Pos);
         return f;
     }
+
+    /// <summary>An argument of a <see cref="PrimOpValue.StrictInOrder"/> builtin, forced here as
+    /// the builtin would force it. A variable's value is forced at the call's position (where Nix
+    /// reports infinite recursion); any other expression would be a fresh thunk forced at once,
+    /// so it is simply evaluated.</summary>
+    private Value StrictArg(EvalState state, Expr arg, Env env) =>
+        arg is VarExpr ? state.Force(arg.MaybeThunk(state, env), Pos) : arg.Eval(state, env);
 
     public override void Show(StringBuilder sb)
     {
@@ -747,7 +779,7 @@ public sealed class WithExpr : Expr
     public override Value Eval(EvalState state, Env env)
     {
         // The set is evaluated only when a variable lookup reaches it.
-        var env2 = new Env(env, 1) { S0 = Attrs.MaybeThunk(state, env) };
+        var env2 = Env.One(env, Attrs.MaybeThunk(state, env));
         return Body.Eval(state, env2);
     }
 
@@ -841,7 +873,10 @@ public sealed class BinaryExpr : Expr
                 return EvalState.Update(a, b);
             }
             default:
-                return Builtins.ListBuiltins.Concat(state, new[] { Left.Eval(state, env), Right.Eval(state, env) }, Pos);
+            {
+                var l = Left.Eval(state, env);
+                return Builtins.ListBuiltins.Concat2(state, l, Right.Eval(state, env), Pos);
+            }
         }
     }
 
