@@ -28,7 +28,7 @@ public sealed class BuildScratch : IDisposable
         File.WriteAllText(file, "let\n" +
             "  mkWith = name: attrs: script: derivation ({ inherit name; system = \"x86_64-linux\"; builder = \"/bin/sh\"; args = [ \"-c\" script ]; } // attrs);\n" +
             "  mk = name: script: mkWith name { } script;\n" +
-            "in {\n" + body + "\n}\n");
+            "in rec {\n" + body + "\n}\n");
         return file;
     }
 
