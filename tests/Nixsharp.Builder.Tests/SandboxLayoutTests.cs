@@ -48,7 +48,7 @@ public class SandboxLayoutTests
     [Fact]
     public void BwrapArgumentsIsolateEverything()
     {
-        var args = BubblewrapSandbox.Arguments(Layout(true), "/bin/sh", new[] { "-c", "echo" }, argv0: "sh");
+        var args = BubblewrapSandbox.Arguments(Layout(true), "/bin/sh", new[] { "-c", "echo" }, argv0: "sh", seccompFd: 7);
         var text = string.Join(' ', args);
         foreach (var ns in new[] { "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-net" })
             Assert.Contains(ns, args);
@@ -63,7 +63,23 @@ public class SandboxLayoutTests
         Assert.Contains("--bind /tmp/nix-build-x.drv-0 /build", text);
         Assert.Contains("--dev /dev", text);
         Assert.Contains("--proc /proc", text);
-        Assert.EndsWith("--remount-ro /etc --remount-ro / --chdir /build --argv0 sh -- /bin/sh -c echo", text);
+        Assert.EndsWith("--remount-ro /etc --remount-ro / --chdir /build --seccomp 7 --argv0 sh -- /bin/sh -c echo", text);
+    }
+
+    [Fact]
+    public void TheSystemCallFilterIsAWellFormedProgram()
+    {
+        var program = SeccompFilter.Program();
+        Assert.Equal(0, program.Length % 8);
+        int count = program.Length / 8;
+        // Every jump lands inside the program, and the last instruction returns.
+        for (int i = 0; i < count; i++)
+        {
+            int code = program[i * 8] | (program[i * 8 + 1] << 8);
+            if ((code & 0x07) == 0x05 /* BPF_JMP */)
+                Assert.True(i + 1 + Math.Max(program[i * 8 + 2], program[i * 8 + 3]) < count, $"jump at {i} leaves the program");
+        }
+        Assert.Equal(0x06, program[(count - 1) * 8]);
     }
 
     [Fact]

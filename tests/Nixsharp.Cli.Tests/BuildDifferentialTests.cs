@@ -10,11 +10,11 @@ public class BuildDifferentialTests
 {
     private static readonly string[] Sandbox = { "--option", "sandbox-paths", "/bin/sh=/bin/busybox" };
 
-    /// <summary>37 deterministic derivations: texts, trees, executables, symlinks, multiple outputs
+    /// <summary>38 deterministic derivations: texts, trees, executables, symlinks, multiple outputs
     /// referring to each other, chains, passAsFile, structured attributes, references through
     /// contents, file names, symlink targets and across 64 KiB boundaries, inputs not referred to,
     /// fixed-output derivations (flat and recursive; sha1, sha256, sha512) from a local file,
-    /// the builder's environment and identity, allowed/disallowed references, exportReferencesGraph.</summary>
+    /// the builder's environment and identity, allowed/disallowed references, exportReferencesGraph, a setuid file the sandbox refuses.</summary>
     private const string Expression = """
         { flatHash, sha1Hash, recHash, sha512Hash }:
         let
@@ -79,6 +79,7 @@ public class BuildDifferentialTests
           a35-tmp = mk "tmp" "cd /tmp && echo t > x && cat /tmp/x > $out && ls -ld /tmp | cut -c1-10 >> $out";
           a36-disallowed-ok = mkWith "disallowed-ok" { disallowedReferences = [ a06-chain1 ]; disallowedRequisites = [ a06-chain1 ]; } "echo ${a01-hello} ${a12-no-ref} > $out";
           a37-dev-out-dep = mk "dev-out-dep" "cat ${a05-multi.dev}/out-path > $out";
+          a38-setuid = mk "setuid" "mkdir $out; echo x > $out/su; chmod 4755 $out/su || echo refused > $out/log; chmod 755 $out/su";
         }
         """;
 
@@ -121,7 +122,7 @@ public class BuildDifferentialTests
             Path.Combine(dir, "default.nix") }.Concat(Sandbox).Concat(argsFor)), "nixsharp build");
 
         var outputs = theirs.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(37, outputs.Length); // one per derivation: those with several outputs give their first
+        Assert.Equal(38, outputs.Length); // one per derivation: those with several outputs give their first
         Assert.Equal(theirs.Out, ours.Out);
 
         var closure = Ok(Tools.Nix("nix-store", new[] { "--store", nixStore, "-qR" }.Concat(outputs).ToArray()), "closure").Out
@@ -138,7 +139,7 @@ public class BuildDifferentialTests
             }
             compared++;
         }
-        Assert.True(compared >= 42, $"only {compared} paths compared");
+        Assert.True(compared >= 43, $"only {compared} paths compared");
         Ok(Tools.Nix("nix-store", "--store", ourStore, "--verify", "--check-contents"), "nix-store --verify of nixsharp's store");
     }
 

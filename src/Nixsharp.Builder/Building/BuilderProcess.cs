@@ -11,8 +11,25 @@ internal sealed class BuilderProcess : IDisposable
 
     private BuilderProcess(Process process, Thread[] pumps) { _process = process; _pumps = pumps; }
 
-    /// <summary>Starts the program. Call from the thread whose personality the builder should inherit.</summary>
-    public static BuilderProcess Start(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string> env,
+    /// <summary>Process starts are serialised: a descriptor meant for one child (the seccomp
+    /// filter) is open without close-on-exec only while that child is being started.</summary>
+    private static readonly object StartLock = new();
+
+    /// <summary>Starts the program. Call from the thread whose personality the builder should inherit.
+    /// `inheritedFd`, when given, makes a descriptor for the child (its number is passed with the
+    /// arguments it returns) and is closed here once the child has it.</summary>
+    public static BuilderProcess Start(string program, Func<int?, IEnumerable<string>> argsFor, IReadOnlyDictionary<string, string> env,
+        string workingDirectory, Action<byte[], int> output, Func<int>? inheritedFd = null)
+    {
+        lock (StartLock)
+        {
+            int? fd = inheritedFd?.Invoke();
+            try { return StartUnlocked(program, argsFor(fd), env, workingDirectory, output); }
+            finally { if (fd is int f) Linux.SeccompFilter.Close(f); }
+        }
+    }
+
+    private static BuilderProcess StartUnlocked(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string> env,
         string workingDirectory, Action<byte[], int> output)
     {
         var psi = new ProcessStartInfo(program)

@@ -110,8 +110,9 @@ internal sealed partial class DerivationBuild
                 StoreFiles.DeleteTree(chroot);
                 var layout = PrepareSandbox(chroot, buildDir, inputPaths, outputs);
                 var bwrap = _host.Bwrap();
-                var args = BubblewrapSandbox.Arguments(layout, Drv.Builder, Drv.Args, _host.BwrapSupportsArgv0 ? BaseName(Drv.Builder) : null);
-                process = StartOnThisThread(bwrap, args, env, "/");
+                var argv0 = _host.BwrapSupportsArgv0 ? BaseName(Drv.Builder) : null;
+                process = StartOnThisThread(bwrap, fd => BubblewrapSandbox.Arguments(layout, Drv.Builder, Drv.Args, argv0, fd), env, "/",
+                    SeccompFilter.CreateInheritableFd);
             }
             else
             {
@@ -120,7 +121,7 @@ internal sealed partial class DerivationBuild
                         $"home directory '{BuilderEnvironment.HomeDir}' exists; please remove it to assure purity of builds without sandboxing");
                 if (!File.Exists(Drv.Builder))
                     throw new BuildException(BuildStatus.MiscFailure, $"executing '{Drv.Builder}': No such file or directory");
-                process = StartOnThisThread(Drv.Builder, Drv.Args, env, buildDir);
+                process = StartOnThisThread(Drv.Builder, _ => Drv.Args, env, buildDir);
             }
 
             int exitCode;
@@ -151,12 +152,13 @@ internal sealed partial class DerivationBuild
         }
     }
 
-    private BuilderProcess StartOnThisThread(string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> env, string cwd)
+    private BuilderProcess StartOnThisThread(string program, Func<int?, IEnumerable<string>> args, IReadOnlyDictionary<string, string> env, string cwd,
+        Func<int>? inheritedFd = null)
     {
         // Personality (no address-space randomisation) is per thread and inherited by children.
         NativeMethods.DisableAddressRandomisationForChildren();
         var drvPath = DrvPath;
-        return BuilderProcess.Start(program, args, env, cwd, (buf, n) => _log.BuilderOutput(drvPath, buf.AsSpan(0, n)));
+        return BuilderProcess.Start(program, args, env, cwd, (buf, n) => _log.BuilderOutput(drvPath, buf.AsSpan(0, n)), inheritedFd);
     }
 
     private static string DescribeExit(int exitCode, bool sandboxed)

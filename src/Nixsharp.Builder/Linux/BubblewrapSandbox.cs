@@ -37,7 +37,8 @@ public static class BubblewrapSandbox
     /// <summary>bwrap's command line for running `builder args` in the sandbox.</summary>
     /// <param name="argv0">The builder's argv[0] (Nix passes the builder's base name), when bwrap
     /// can set it (--argv0, bubblewrap 0.9 and later); otherwise the builder sees its full path.</param>
-    public static List<string> Arguments(SandboxLayout layout, string builder, IReadOnlyList<string> args, string? argv0)
+    /// <param name="seccompFd">A descriptor with the system-call filter (SeccompFilter), if any.</param>
+    public static List<string> Arguments(SandboxLayout layout, string builder, IReadOnlyList<string> args, string? argv0, int? seccompFd = null)
     {
         var a = new List<string>
         {
@@ -89,6 +90,7 @@ public static class BubblewrapSandbox
 
         foreach (var (_, margs) in mounts.OrderBy(m => m.Target, StringComparer.Ordinal)) a.AddRange(margs);
         a.AddRange(new[] { "--remount-ro", "/etc", "--remount-ro", "/", "--chdir", layout.BuildDirInSandbox });
+        if (seccompFd is int fd) a.AddRange(new[] { "--seccomp", fd.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         if (argv0 is not null) a.AddRange(new[] { "--argv0", argv0 });
         a.Add("--");
         a.Add(builder);
