@@ -51,6 +51,41 @@ public class BuildSchedulingTests
     }
 
     [Fact]
+    public void GarbageCollectionDuringABuildKeepsItsInputsAndItsOutput()
+    {
+        if (!BuildScratch.CanRun) return;
+        using var s = new BuildScratch();
+        var control = s.Dir.Sub("control");
+        Directory.CreateDirectory(control);
+        File.WriteAllText(Path.Combine(control, "wait"), "");
+        s.Write("""
+              input = mk "input" "echo input > $out";
+              slow = mk "slow" "mkdir $out; echo started > $out/a; while [ -e /control/wait ]; do sleep 0.05; done; cat ${input} > $out/b";
+            """);
+        // The input is valid but nothing roots it once its own build is over.
+        var input = s.BuildOk("-A", "input");
+        using var p = RunningProcess.Ns("build", "--store", s.Store.Root, "--no-out-link", "-A", "slow", s.Dir.Sub("default.nix"),
+            "--option", "sandbox-paths", $"/bin/sh=/bin/busybox /control={control}");
+        var drv = Tools.Ns("instantiate", "--store", s.Store.Root, "-A", "slow", s.Dir.Sub("default.nix")).Out.Trim();
+        var outPath = Tools.Ns("store", "query", "--outputs", "--store", s.Store.Root, drv).Out.Trim();
+        var started = s.Store.Real(drv) + ".chroot" + outPath + "/a";
+        var waited = Stopwatch.StartNew();
+        while (!File.Exists(started) && waited.ElapsedMilliseconds < 60_000 && !p.HasExited) Thread.Sleep(20);
+        Assert.True(File.Exists(started), "the builder never started:\n" + p.StderrSoFar);
+
+        var gc = Tools.Ns("store", "gc", "--store", s.Store.Root);
+        Assert.Equal(0, gc.Code);
+        Assert.True(s.Store.IsValid(input), "the running build's input was collected");
+        Assert.True(File.Exists(started), "the running build's sandbox was collected");
+
+        File.Delete(Path.Combine(control, "wait"));
+        var r = p.Finish();
+        Assert.True(r.Code == 0, r.Stderr);
+        Assert.Equal("input\n", s.Read(outPath + "/b"));
+        s.Store.AssertVerifies("after a collection during a build");
+    }
+
+    [Fact]
     public void DryRunResultLinksAndRealiseMatchNix()
     {
         if (!BuildScratch.CanRun || !Tools.NixInstalled) return;
