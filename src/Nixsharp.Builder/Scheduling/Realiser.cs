@@ -138,7 +138,10 @@ public sealed class Realiser
         bool stopping = false;
         bool permanentFailure = false, hashMismatch = false;
         int built = 0;
-        int maxJobs = Math.Max(1, _settings.MaxJobs);
+        if (_settings.MaxJobs <= 0 && toBuild.Count > 0)
+            throw new RealiseException(1, "unable to start any build; either increase '--max-jobs' or enable remote builds." +
+                                          "\nhttps://nixos.org/manual/nix/stable/advanced-topics/distributed-builds.html");
+        int maxJobs = _settings.MaxJobs;
 
         void Fail(Goal g, BuildStatus status, string message)
         {
@@ -259,6 +262,13 @@ public sealed class Realiser
                                           or Nixsharp.Store.Database.StoreDatabaseException)
             {
                 finished.Add(new Finished(g, BuildStatus.MiscFailure, e.Message));
+            }
+            catch (Exception e)
+            {
+                // A bug, not a build failure; still reported as this derivation's failure, since an
+                // exception escaping this thread would end the process with builders running.
+                finished.Add(new Finished(g, BuildStatus.MiscFailure,
+                    $"internal error in nixsharp while building '{g.DrvPath}' ({e.GetType().Name}: {e.Message}); please report it"));
             }
         }) { IsBackground = true, Name = "build " + g.DrvPath };
         t.Start();

@@ -112,12 +112,11 @@ public static class BuildCommand
 
         var requests = wanted.Select(w => BuildRequest.Output(w.DrvPath, w.Output)).ToList();
         var log = new StderrBuildLog(io);
-        var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun), log, io.GetEnv);
-        var missing = realiser.QueryMissing(requests);
-        BuildFlags.PrintMissing(io, missing);
-        if (flags.DryRun) return 0;
         try
         {
+            var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun), log, io.GetEnv);
+            BuildFlags.PrintMissing(io, realiser.QueryMissing(requests));
+            if (flags.DryRun) return 0;
             realiser.Realise(requests);
         }
         catch (RealiseException e)

@@ -64,18 +64,16 @@ public static class RealiseCommand
 
         var requests = items.Where(x => x.Path.EndsWith(".drv", StringComparison.Ordinal) && store.IsValidPath(x.Path))
             .Select(x => new BuildRequest(x.Path, x.Outputs)).ToList();
-        var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun && requests.Count > 0), new StderrBuildLog(io), io.GetEnv);
-        BuildFlags.PrintMissing(io, realiser.QueryMissing(requests));
-        if (!ignoreUnknown && unknown.Count > 0)
-        {
-            io.Err(StoreCommand.Encode("don't know how to build these paths:\n" + string.Concat(unknown.Order(StringComparer.Ordinal).Select(u => "  " + u + "\n"))));
-        }
-        if (flags.DryRun) return 0;
-        if (!ignoreUnknown)
-            foreach (var u in unknown.Order(StringComparer.Ordinal))
-                throw new StoreException($"path '{u}' does not exist and cannot be created");
         try
         {
+            var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun && requests.Count > 0), new StderrBuildLog(io), io.GetEnv);
+            BuildFlags.PrintMissing(io, realiser.QueryMissing(requests));
+            if (!ignoreUnknown && unknown.Count > 0)
+                io.Err(StoreCommand.Encode("don't know how to build these paths:\n" + string.Concat(unknown.Order(StringComparer.Ordinal).Select(u => "  " + u + "\n"))));
+            if (flags.DryRun) return 0;
+            if (!ignoreUnknown)
+                foreach (var u in unknown.Order(StringComparer.Ordinal))
+                    throw new StoreException($"path '{u}' does not exist and cannot be created");
             realiser.Realise(requests);
         }
         catch (RealiseException e)
