@@ -10,7 +10,7 @@ public sealed record BuildSettings
 {
     /// <summary>How many builders may run at once (max-jobs).</summary>
     public int MaxJobs { get; init; } = 1;
-    /// <summary>NIX_BUILD_CORES for builders; 0 means "all", which Nix passes as the CPU count.</summary>
+    /// <summary>NIX_BUILD_CORES for builders (0 tells them to use every CPU).</summary>
     public int Cores { get; init; } = Environment.ProcessorCount;
     /// <summary>Go on with other builds after one fails (--keep-going).</summary>
     public bool KeepGoing { get; init; }

@@ -86,6 +86,33 @@ public class BuildSchedulingTests
     }
 
     [Fact]
+    public void AMissingOutputIsRebuiltWithoutTouchingTheValidOnes()
+    {
+        if (!BuildScratch.CanRun) return;
+        using var s = new BuildScratch();
+        s.Write("""  two = mkWith "two" { outputs = [ "out" "dev" ]; } "echo $RANDOM$RANDOM > $out; echo $RANDOM$RANDOM > $dev";""");
+        var drv = Tools.Ns("instantiate", "--store", s.Store.Root, "-A", "two", s.Dir.Sub("default.nix")).Out.Trim();
+        var first = Tools.Ns(new[] { "store", "realise", "--store", s.Store.Root, drv }.Concat(BuildScratch.ShFromBusybox).ToArray());
+        Assert.True(first.Code == 0, first.Stderr);
+        var paths = first.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var dev = paths.Single(p => p.EndsWith("-dev", StringComparison.Ordinal));
+        var outPath = paths.Single(p => !p.EndsWith("-dev", StringComparison.Ordinal));
+        var devContents = s.Read(dev);
+        Assert.Equal(0, Tools.Ns("store", "delete", "--store", s.Store.Root, outPath).Code);
+        Assert.False(s.Store.IsValid(outPath));
+
+        // Asking for dev alone builds nothing; asking for out rebuilds and registers out only.
+        var devOnly = Tools.Ns(new[] { "store", "realise", "--store", s.Store.Root, drv + "!dev" }.Concat(BuildScratch.ShFromBusybox).ToArray());
+        Assert.Equal(dev + "\n", devOnly.Out);
+        Assert.DoesNotContain("building", devOnly.Stderr);
+        var again = Tools.Ns(new[] { "store", "realise", "--store", s.Store.Root, drv }.Concat(BuildScratch.ShFromBusybox).ToArray());
+        Assert.True(again.Code == 0, again.Stderr);
+        Assert.True(s.Store.IsValid(outPath));
+        Assert.Equal(devContents, s.Read(dev));
+        s.Store.AssertVerifies("after rebuilding one output");
+    }
+
+    [Fact]
     public void DryRunResultLinksAndRealiseMatchNix()
     {
         if (!BuildScratch.CanRun || !Tools.NixInstalled) return;

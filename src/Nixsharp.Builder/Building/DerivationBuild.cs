@@ -116,6 +116,12 @@ internal sealed partial class DerivationBuild
             }
             else
             {
+                // Without a sandbox the builder writes straight into the store: a valid output must
+                // not be there for it to overwrite (Nix would build into other paths and rewrite them).
+                if (outputs.Values.FirstOrDefault(_store.IsValidPath) is { } valid)
+                    throw new BuildException(BuildStatus.MiscFailure,
+                        $"cannot build '{DrvPath}' without the sandbox while its output '{valid}' is valid " +
+                        "(nixsharp does not rewrite output paths yet); build it in the sandbox");
                 if (Directory.Exists(BuilderEnvironment.HomeDir))
                     throw new BuildException(BuildStatus.MiscFailure,
                         $"home directory '{BuilderEnvironment.HomeDir}' exists; please remove it to assure purity of builds without sandboxing");
@@ -228,14 +234,11 @@ internal sealed partial class DerivationBuild
         for (int n = 0; ; n++)
         {
             var dir = Path.Combine(_settings.TempDir, $"nix-build-{DrvPathName}-{n}");
-            if (Path.Exists(dir) || new FileInfo(dir).LinkTarget is not null) continue;
-            try
+            if (NativeMethods.TryMkdir(dir, 0b111_000_000))
             {
-                Directory.CreateDirectory(dir, (UnixFileMode)0b111_000_000);
-                File.SetUnixFileMode(dir, (UnixFileMode)0b111_000_000);
+                File.SetUnixFileMode(dir, (UnixFileMode)0b111_000_000); // whatever the umask
                 return dir;
             }
-            catch (IOException) when (n < 10_000) { }
         }
     }
 

@@ -27,6 +27,18 @@ internal static partial class NativeMethods
         }
     }
 
+    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MkdirRaw(string path, uint mode);
+
+    /// <summary>mkdir(2): false if something already exists there (so two processes never share a directory).</summary>
+    public static bool TryMkdir(string path, uint mode)
+    {
+        if (MkdirRaw(path, mode) == 0) return true;
+        int e = Marshal.GetLastPInvokeError();
+        if (e == 17 /* EEXIST */) return false;
+        throw new IOException($"creating directory '{path}': {Marshal.GetPInvokeErrorMessage(e)}");
+    }
+
     [LibraryImport("libc", EntryPoint = "umask")]
     public static partial uint Umask(uint mask);
 

@@ -22,7 +22,7 @@ public sealed class BuildFlags
 
     public const string Help =
         "  --max-jobs, -j N    run up to N builders at once ('auto': one per CPU; default 1)\n" +
-        "  --cores N           NIX_BUILD_CORES for builders (0: all CPUs; default all)\n" +
+        "  --cores N           NIX_BUILD_CORES for builders (0 means all CPUs; default: the CPU count)\n" +
         "  --keep-going, -k    go on with other builds after a failure\n" +
         "  --keep-failed, -K   keep the build directory of a failed build\n" +
         "  --dry-run           print what would be built, build nothing\n" +
@@ -128,7 +128,8 @@ public sealed class BuildFlags
         return new BuildSettings
         {
             MaxJobs = MaxJobs,
-            Cores = Cores is null or 0 ? Environment.ProcessorCount : Cores.Value,
+            // Passed on as given, as Nix does: 0 tells builders to use every CPU.
+            Cores = Cores ?? Environment.ProcessorCount,
             KeepGoing = KeepGoing,
             KeepFailed = KeepFailed,
             Sandbox = Sandbox,
