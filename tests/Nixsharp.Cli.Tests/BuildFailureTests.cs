@@ -103,7 +103,7 @@ public class BuildFailureTests
 
         var args = new[] { "build", "--store", s.Store.Root, "--no-out-link", "-A", "slow", s.Dir.Sub("default.nix"),
             "--option", "sandbox-paths", $"/bin/sh=/bin/busybox /control={control}" };
-        using (var p = RunningProcess.Ns(args))
+        using (var p = RunningProcess.Start(Tools.Nixsharp, args, env: s.Env))
         {
             var waited = Stopwatch.StartNew();
             while (!File.Exists(partial) && waited.ElapsedMilliseconds < 60_000 && !p.HasExited) Thread.Sleep(20);
@@ -117,12 +117,14 @@ public class BuildFailureTests
         Assert.False(BuilderRunning(control), "the builder outlived nixsharp");
 
         File.Delete(Path.Combine(control, "slow"));
-        var r = Tools.Run(Tools.Nixsharp, args);
+        var r = Tools.Run(Tools.Nixsharp, args, env: s.Env);
         Assert.True(r.Code == 0, r.Stderr);
         Assert.Equal(outPath, r.Out.Trim());
         Assert.Equal("partial\n", s.Read(outPath + "/a"));
         Assert.Equal("done\n", s.Read(outPath + "/b"));
         s.Store.AssertVerifies("after a killed build and its rerun");
+        // The killed run's build directory stays behind (as Nix's would); the rerun used a fresh one.
+        Assert.Single(Directory.GetDirectories(s.Tmp));
     }
 
     /// <summary>Whether a bwrap process that mounts this test's control directory is still alive.</summary>

@@ -32,10 +32,13 @@ public sealed class BuildScratch : IDisposable
         return file;
     }
 
+    /// <summary>The environment builds run with here: build directories go under the scratch directory.</summary>
+    public Dictionary<string, string> Env => new() { ["TMPDIR"] = Tmp };
+
     /// <summary>nixsharp build with the scratch store and TMPDIR, and /bin/sh from busybox.</summary>
     public RunResult Build(params string[] args) =>
         Tools.Run(Tools.Nixsharp, new[] { "build", "--store", Store.Root, "--no-out-link" }.Concat(ShFromBusybox).Concat(args),
-            cwd: Dir.Path, env: new Dictionary<string, string> { ["TMPDIR"] = Tmp });
+            cwd: Dir.Path, env: Env);
 
     public string BuildOk(params string[] args)
     {

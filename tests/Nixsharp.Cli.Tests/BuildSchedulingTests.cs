@@ -39,8 +39,8 @@ public class BuildSchedulingTests
         using var s = new BuildScratch();
         s.Write("""  once = mk "once" "sleep 1; echo $RANDOM$RANDOM > $out";""");
         var args = new[] { "build", "--store", s.Store.Root, "--no-out-link", "-A", "once", s.Dir.Sub("default.nix") }.Concat(BuildScratch.ShFromBusybox).ToArray();
-        using var p1 = RunningProcess.Ns(args);
-        using var p2 = RunningProcess.Ns(args);
+        using var p1 = RunningProcess.Start(Tools.Nixsharp, args, env: s.Env);
+        using var p2 = RunningProcess.Start(Tools.Nixsharp, args, env: s.Env);
         var r1 = p1.Finish();
         var r2 = p2.Finish();
         Assert.True(r1.Code == 0 && r2.Code == 0, r1.Stderr + r2.Stderr);
@@ -64,8 +64,8 @@ public class BuildSchedulingTests
             """);
         // The input is valid but nothing roots it once its own build is over.
         var input = s.BuildOk("-A", "input");
-        using var p = RunningProcess.Ns("build", "--store", s.Store.Root, "--no-out-link", "-A", "slow", s.Dir.Sub("default.nix"),
-            "--option", "sandbox-paths", $"/bin/sh=/bin/busybox /control={control}");
+        using var p = RunningProcess.Start(Tools.Nixsharp, new[] { "build", "--store", s.Store.Root, "--no-out-link", "-A", "slow", s.Dir.Sub("default.nix"),
+            "--option", "sandbox-paths", $"/bin/sh=/bin/busybox /control={control}" }, env: s.Env);
         var drv = Tools.Ns("instantiate", "--store", s.Store.Root, "-A", "slow", s.Dir.Sub("default.nix")).Out.Trim();
         var outPath = Tools.Ns("store", "query", "--outputs", "--store", s.Store.Root, drv).Out.Trim();
         var started = s.Store.Real(drv) + ".chroot" + outPath + "/a";
