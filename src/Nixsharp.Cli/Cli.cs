@@ -12,12 +12,18 @@ public static class Cli
         // so `instantiate` parses its own arguments, exactly as nix-instantiate does.
         if (args.Length > 0 && args[0] == "instantiate")
             return InstantiateCommand.Run(args.AsSpan(1).ToArray(), io);
+        // So do `build` and `store realise` (nix-build's and nix-store -r's flags, --option NAME VALUE).
+        if (args.Length > 0 && args[0] == "build")
+            return Commands.Build.BuildCommand.Run(args.AsSpan(1).ToArray(), io);
+        if (args.Length > 1 && args[0] == "store" && args[1] == "realise")
+            return Commands.Build.RealiseCommand.Run(args.AsSpan(2).ToArray(), io);
 
         var root = new RootCommand("nixsharp: the Nix language, store and deployment in one binary");
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(Commands.Store.StoreCommand.Create(io));
         root.Subcommands.Add(HashCommand.Create(io));
         root.Subcommands.Add(new Command("instantiate", "Evaluate Nix expressions like nix-instantiate (see 'nixsharp instantiate --help')"));
+        root.Subcommands.Add(new Command("build", "Build derivations like nix-build (see 'nixsharp build --help')"));
         var config = new InvocationConfiguration
         {
             Output = new StreamWriter(io.Stdout) { AutoFlush = true },

@@ -276,7 +276,8 @@ public sealed class RunningProcess : IDisposable
 
     private bool _stderrClosed;
 
-    public static RunningProcess Start(string file, IEnumerable<string> args, string? cwd = null, bool keepStdinOpen = false)
+    public static RunningProcess Start(string file, IEnumerable<string> args, string? cwd = null, bool keepStdinOpen = false,
+        IDictionary<string, string>? env = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -286,6 +287,7 @@ public sealed class RunningProcess : IDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NIX_PATH"] = "";
         psi.Environment["HOME"] = "/homeless";
+        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         var p = Process.Start(psi)!;
         if (!keepStdinOpen) p.StandardInput.Close();
         return new RunningProcess(p);

@@ -1,4 +1,5 @@
-// Dependencies point one way: formats <- language, formats <- store, and both <- cli, never back.
+// Dependencies point one way: formats <- language, formats <- store <- builder, and all of them <- cli,
+// never back.
 namespace Nixsharp.Language.Tests;
 
 using System.Xml.Linq;
@@ -37,6 +38,26 @@ public class ArchitectureTests
         // The store knows nothing of the language: the CLI's glue connects the two.
         var refs = ProjectReferences(Path.Combine(RepoRoot(), "src", "Nixsharp.Store", "Nixsharp.Store.csproj"));
         Assert.Equal(new[] { "Nixsharp.Formats" }, refs);
+    }
+
+    [Fact]
+    public void BuilderLayerDependsOnlyOnFormatsAndStore()
+    {
+        // The builder realises .drv files: it needs the store and the wire formats, never the language.
+        var refs = ProjectReferences(Path.Combine(RepoRoot(), "src", "Nixsharp.Builder", "Nixsharp.Builder.csproj"));
+        Assert.Equal(new[] { "Nixsharp.Formats", "Nixsharp.Store" }, refs.Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public void OnlyTheCliReferencesTheBuilder()
+    {
+        var root = RepoRoot();
+        foreach (var proj in Directory.EnumerateFiles(Path.Combine(root, "src"), "*.csproj", SearchOption.AllDirectories))
+        {
+            if (proj.EndsWith("Nixsharp.Cli.csproj", StringComparison.Ordinal)) continue;
+            Assert.DoesNotContain("Nixsharp.Builder", ProjectReferences(proj));
+        }
+        Assert.Contains("Nixsharp.Builder", ProjectReferences(Path.Combine(root, "src", "Nixsharp.Cli", "Nixsharp.Cli.csproj")));
     }
 
     [Fact]

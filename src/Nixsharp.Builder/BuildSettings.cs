@@ -1,0 +1,34 @@
+// What a build run may do: how many builds at once, whether to sandbox, which host paths the
+// sandbox gets, and the platform this machine builds for. Passed explicitly (no global settings).
+namespace Nixsharp.Builder;
+
+/// <summary>Nix's `sandbox` setting: true, false or relaxed (fixed-output derivations and those
+/// with __noChroot unsandboxed).</summary>
+public enum SandboxMode { Enabled, Disabled, Relaxed }
+
+public sealed record BuildSettings
+{
+    /// <summary>How many builders may run at once (max-jobs).</summary>
+    public int MaxJobs { get; init; } = 1;
+    /// <summary>NIX_BUILD_CORES for builders (0 tells them to use every CPU).</summary>
+    public int Cores { get; init; } = Environment.ProcessorCount;
+    /// <summary>Go on with other builds after one fails (--keep-going).</summary>
+    public bool KeepGoing { get; init; }
+    /// <summary>Keep the build directory of a failed build (--keep-failed).</summary>
+    public bool KeepFailed { get; init; }
+    public SandboxMode Sandbox { get; init; } = SandboxMode.Enabled;
+    /// <summary>Host paths made visible in the sandbox, already checked (see SandboxPaths.Parse).</summary>
+    public IReadOnlyList<SandboxPath> SandboxPaths { get; init; } = Array.Empty<SandboxPath>();
+    /// <summary>The build directory's path inside the sandbox (sandbox-build-dir).</summary>
+    public string SandboxBuildDir { get; init; } = "/build";
+    /// <summary>The platform this machine builds for (system).</summary>
+    public string System { get; init; } = "x86_64-linux";
+    /// <summary>Other platforms it can build for (extra-platforms; Nix adds i686-linux on x86_64).</summary>
+    public IReadOnlyCollection<string> ExtraPlatforms { get; init; } = new[] { "i686-linux" };
+    /// <summary>system-features; null means Nix's default (nixos-test, benchmark, big-parallel, and kvm when usable).</summary>
+    public IReadOnlyCollection<string>? SystemFeatures { get; init; }
+    /// <summary>The bubblewrap executable; null means 'bwrap' found on PATH.</summary>
+    public string? BwrapPath { get; init; }
+    /// <summary>Where build directories go (Nix uses TMPDIR, else /tmp).</summary>
+    public string TempDir { get; init; } = "/tmp";
+}

@@ -1,0 +1,350 @@
+// Building one derivation, as Nix 2.8's LocalDerivationGoal does: lock the output paths, look
+// again whether someone else built them meanwhile, clear leftovers, prepare the build directory and
+// environment, run the builder (in the sandbox unless told otherwise), then hand the outputs to
+// OutputRegistration. Nothing becomes valid unless every step succeeds; whatever a failure or a
+// kill leaves behind is invalid and is cleared by the next attempt.
+namespace Nixsharp.Builder.Building;
+
+using System.Text;
+using System.Text.RegularExpressions;
+using Nixsharp.Builder.Linux;
+using Nixsharp.Builder.Outputs;
+using Nixsharp.Formats.Derivations;
+using Nixsharp.Store.Local;
+
+internal sealed partial class DerivationBuild
+{
+    private readonly LocalStore _store;
+    private readonly BuildSettings _settings;
+    private readonly IBuildLog _log;
+    private readonly BuildEnvironmentHost _host;
+    public string DrvPath { get; }
+    public Derivation Drv { get; }
+    private readonly IReadOnlySet<string> _wantedOutputs;
+    /// <summary>Paths of the input derivations' outputs this derivation uses.</summary>
+    private readonly IReadOnlyCollection<string> _inputDrvOutputPaths;
+
+    public DerivationBuild(LocalStore store, BuildSettings settings, IBuildLog log, BuildEnvironmentHost host,
+        string drvPath, Derivation drv, IReadOnlySet<string> wantedOutputs, IReadOnlyCollection<string> inputDrvOutputPaths)
+    {
+        _store = store; _settings = settings; _log = log; _host = host;
+        DrvPath = drvPath; Drv = drv; _wantedOutputs = wantedOutputs; _inputDrvOutputPaths = inputDrvOutputPaths;
+    }
+
+    private string DrvBaseName => DrvPath.Substring(DrvPath.LastIndexOf('/') + 1);
+    /// <summary>The name part of the .drv's store path ("hello-1.0.drv").</summary>
+    private string DrvPathName => DrvBaseName.Substring(33);
+
+    /// <summary>Builds the derivation (or finds its outputs valid). Throws BuildException on failure.</summary>
+    public BuildStatus Run(CancellationToken cancel, Action starting)
+    {
+        var outputs = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, o) in Drv.Outputs)
+        {
+            if (o.Path.Length == 0)
+                throw new BuildException(BuildStatus.MiscFailure,
+                    $"derivation '{DrvPath}' has an output without a known path (content-addressed derivations are not supported yet)");
+            outputs[name] = o.Path;
+        }
+        var realOutputs = outputs.Values.Select(_store.ToRealPath).ToList();
+
+        // Lock the outputs; whoever holds them is building them, and we may find them valid after.
+        var locks = PathLocks.Acquire(realOutputs, wait: false);
+        if (locks is null)
+        {
+            _log.Info($"waiting for lock on {string.Join(", ", realOutputs.Select(p => $"'{p}'"))}");
+            locks = PathLocks.Acquire(realOutputs, wait: true)!;
+        }
+        using (locks)
+        {
+            if (WantedOutputsValid(outputs))
+            {
+                // Someone beat us to it; the lock files can go, as every later locker sees valid paths.
+                locks.SetDeletion(true);
+                return BuildStatus.AlreadyValid;
+            }
+            // Leftovers of an interrupted build are not valid: clear them.
+            foreach (var (_, path) in outputs)
+                if (!_store.IsValidPath(path)) StoreFiles.DeleteTree(_store.ToRealPath(path));
+
+            starting();
+            BuildLocked(outputs, cancel);
+            locks.SetDeletion(true);
+            return BuildStatus.Built;
+        }
+    }
+
+    private bool WantedOutputsValid(IReadOnlyDictionary<string, string> outputs)
+    {
+        foreach (var (name, path) in outputs)
+            if ((_wantedOutputs.Count == 0 || _wantedOutputs.Contains(name)) && !_store.IsValidPath(path)) return false;
+        return true;
+    }
+
+    private void BuildLocked(SortedDictionary<string, string> outputs, CancellationToken cancel)
+    {
+        var options = new DerivationOptions(DrvPath, Drv);
+        CheckPlatform(options);
+        if (Drv.Builder.StartsWith("builtin:", StringComparison.Ordinal))
+            throw new BuildException(BuildStatus.MiscFailure,
+                $"builder '{Drv.Builder}' of '{DrvPath}' is not supported yet (nixsharp has no fetchers or builtin builders yet)");
+
+        // The input closure: the outputs used of the input derivations and the input sources.
+        var inputPaths = _store.ComputeClosure(_inputDrvOutputPaths.Concat(Drv.InputSrcs));
+        foreach (var p in inputPaths) _store.AddTempRoot(p);
+
+        bool useSandbox = DecideSandbox(options);
+        var buildDir = CreateBuildDir();
+        var buildDirInBuilder = useSandbox ? _settings.SandboxBuildDir : buildDir;
+        string? chroot = null;
+        bool succeeded = false;
+        try
+        {
+            var env = BuilderEnvironment.Create(Drv, options, _store.StoreDir, _settings.Cores, buildDir, buildDirInBuilder, outputs, _host.GetEnv);
+            if (options.StructuredAttrs is null) WriteExportedReferencesGraphs(buildDir, inputPaths);
+
+            BuilderProcess process;
+            if (useSandbox)
+            {
+                chroot = _store.ToRealPath(DrvPath) + ".chroot";
+                StoreFiles.DeleteTree(chroot);
+                var layout = PrepareSandbox(chroot, buildDir, inputPaths, outputs);
+                var bwrap = _host.Bwrap();
+                var argv0 = _host.BwrapSupportsArgv0 ? BaseName(Drv.Builder) : null;
+                process = StartOnThisThread(bwrap, fd => BubblewrapSandbox.Arguments(layout, Drv.Builder, Drv.Args, argv0, fd), env, "/",
+                    SeccompFilter.CreateInheritableFd);
+            }
+            else
+            {
+                // Without a sandbox the builder writes straight into the store: a valid output must
+                // not be there for it to overwrite (Nix would build into other paths and rewrite them).
+                if (outputs.Values.FirstOrDefault(_store.IsValidPath) is { } valid)
+                    throw new BuildException(BuildStatus.MiscFailure,
+                        $"cannot build '{DrvPath}' without the sandbox while its output '{valid}' is valid " +
+                        "(nixsharp does not rewrite output paths yet); build it in the sandbox");
+                if (Directory.Exists(BuilderEnvironment.HomeDir))
+                    throw new BuildException(BuildStatus.MiscFailure,
+                        $"home directory '{BuilderEnvironment.HomeDir}' exists; please remove it to assure purity of builds without sandboxing");
+                if (!File.Exists(Drv.Builder))
+                    throw new BuildException(BuildStatus.MiscFailure, $"executing '{Drv.Builder}': No such file or directory");
+                process = StartOnThisThread(Drv.Builder, _ => Drv.Args, env, buildDir);
+            }
+
+            int exitCode;
+            using (process) exitCode = process.Wait(cancel);
+            if (exitCode != 0)
+            {
+                // A fixed-output build may fail for outside reasons (the network): not permanent.
+                var status = Drv.IsFixedOutput || !useSandbox ? BuildStatus.TransientFailure : BuildStatus.PermanentFailure;
+                throw new BuildException(status, $"builder for '{DrvPath}' {DescribeExit(exitCode, useSandbox)}");
+            }
+
+            var registration = new OutputRegistration(_store, DrvPath, Drv, options, inputPaths, outputs,
+                name => chroot is not null ? chroot + outputs[name] : _store.ToRealPath(outputs[name]));
+            registration.Run();
+            succeeded = true;
+        }
+        finally
+        {
+            if (chroot is not null)
+                try { StoreFiles.DeleteTree(chroot); } catch (IOException) { }
+            if (!succeeded && _settings.KeepFailed && !cancel.IsCancellationRequested)
+            {
+                _log.Info($"note: keeping build directory '{buildDir}'");
+                try { File.SetUnixFileMode(buildDir, (UnixFileMode)0b111_101_101); } catch (IOException) { }
+            }
+            else
+                try { StoreFiles.DeleteTree(buildDir); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private BuilderProcess StartOnThisThread(string program, Func<int?, IEnumerable<string>> args, IReadOnlyDictionary<string, string> env, string cwd,
+        Func<int>? inheritedFd = null)
+    {
+        // Personality (no address-space randomisation) is per thread and inherited by children.
+        NativeMethods.DisableAddressRandomisationForChildren();
+        var drvPath = DrvPath;
+        return BuilderProcess.Start(program, args, env, cwd, (buf, n) => _log.BuilderOutput(drvPath, buf.AsSpan(0, n)), inheritedFd);
+    }
+
+    private static string DescribeExit(int exitCode, bool sandboxed)
+    {
+        // bwrap (and .NET) report a builder killed by signal N as exit code 128 + N.
+        if (exitCode > 128 && exitCode < 128 + 32 && SignalNames.TryGetValue(exitCode - 128, out var name))
+            return $"failed due to signal {exitCode - 128} ({name})";
+        return $"failed with exit code {exitCode}";
+    }
+
+    private static readonly Dictionary<int, string> SignalNames = new()
+    {
+        [1] = "Hangup", [2] = "Interrupt", [3] = "Quit", [4] = "Illegal instruction", [5] = "Trace/breakpoint trap",
+        [6] = "Aborted", [7] = "Bus error", [8] = "Floating point exception", [9] = "Killed", [11] = "Segmentation fault",
+        [13] = "Broken pipe", [14] = "Alarm clock", [15] = "Terminated", [24] = "CPU time limit exceeded",
+        [25] = "File size limit exceeded",
+    };
+
+    private static string BaseName(string path) => path.Substring(path.LastIndexOf('/') + 1);
+
+    private void CheckPlatform(DerivationOptions options)
+    {
+        var features = _settings.SystemFeatures ?? DefaultSystemFeatures();
+        var required = options.RequiredSystemFeatures;
+        bool platformOk = Drv.Platform == _settings.System || _settings.ExtraPlatforms.Contains(Drv.Platform)
+                          || Drv.Builder.StartsWith("builtin:", StringComparison.Ordinal);
+        if (!platformOk || !required.All(features.Contains))
+            throw new BuildException(BuildStatus.MiscFailure,
+                $"a '{Drv.Platform}' with features {{{string.Join(", ", required.Order(StringComparer.Ordinal))}}} is required to build '{DrvPath}', " +
+                $"but I am a '{_settings.System}' with features {{{string.Join(", ", features.Order(StringComparer.Ordinal))}}}");
+    }
+
+    public static IReadOnlyCollection<string> DefaultSystemFeatures()
+    {
+        var f = new List<string> { "nixos-test", "benchmark", "big-parallel" };
+        try
+        {
+            using var kvm = new FileStream("/dev/kvm", FileMode.Open, FileAccess.ReadWrite);
+            f.Add("kvm");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return f;
+    }
+
+    private bool DecideSandbox(DerivationOptions options)
+    {
+        bool noChroot = options.GetBool("__noChroot");
+        bool use = _settings.Sandbox switch
+        {
+            SandboxMode.Enabled => noChroot
+                ? throw new BuildException(BuildStatus.MiscFailure,
+                    $"derivation '{DrvPath}' has '__noChroot' set, but that's not allowed when 'sandbox' is 'true'")
+                : true,
+            SandboxMode.Relaxed => !Drv.IsFixedOutput && !noChroot,
+            _ => false,
+        };
+        // A store whose files live elsewhere than its paths say can only be built into through a
+        // sandbox, where the logical store directory exists (as in Nix).
+        if (_store.Layout.RealStoreDir != _store.StoreDir) use = true;
+        return use;
+    }
+
+    /// <summary>A fresh directory named as Nix names them: $TMPDIR/nix-build-NAME.drv-N, mode 0700.</summary>
+    private string CreateBuildDir()
+    {
+        Directory.CreateDirectory(_settings.TempDir);
+        for (int n = 0; ; n++)
+        {
+            var dir = Path.Combine(_settings.TempDir, $"nix-build-{DrvPathName}-{n}");
+            if (NativeMethods.TryMkdir(dir, 0b111_000_000))
+            {
+                File.SetUnixFileMode(dir, (UnixFileMode)0b111_000_000); // whatever the umask
+                return dir;
+            }
+        }
+    }
+
+    private SandboxLayout PrepareSandbox(string chroot, string buildDir, HashSet<string> inputPaths, IReadOnlyDictionary<string, string> outputs)
+    {
+        var extra = BubblewrapSandbox.PrepareChroot(chroot, _store.StoreDir, _settings.SandboxBuildDir, privateNetwork: !Drv.IsFixedOutput);
+        var binds = new Dictionary<string, SandboxPath>(StringComparer.Ordinal);
+        var symlinks = new Dictionary<string, string>(StringComparer.Ordinal);
+        var storePathsInSandbox = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in _settings.SandboxPaths)
+        {
+            if (!p.Optional && !Path.Exists(p.Source))
+                throw new BuildException(BuildStatus.MiscFailure, $"getting attributes of path '{p.Source}': No such file or directory");
+            binds[p.Target] = p;
+            // Store paths named by sandbox-paths come with their closure.
+            if (p.Source.StartsWith(_store.StoreDir + "/", StringComparison.Ordinal))
+            {
+                try { storePathsInSandbox.UnionWith(_store.ComputeClosure(new[] { _store.ToStorePath(p.Source) })); }
+                catch (StoreException) { }
+            }
+        }
+        foreach (var p in extra) binds[p.Target] = p;
+        storePathsInSandbox.UnionWith(inputPaths);
+        // Outputs are built here, never mounted from the host (an output can be in sandbox-paths' closure).
+        foreach (var o in outputs.Values) storePathsInSandbox.Remove(o);
+        foreach (var p in storePathsInSandbox)
+        {
+            var real = _store.ToRealPath(p);
+            var st = NativeMethods.LStat(real);
+            if (st is { IsSymlink: true }) symlinks[p] = new FileInfo(real).LinkTarget!;
+            else binds[p] = new SandboxPath(p, real, Optional: false);
+        }
+        return new SandboxLayout
+        {
+            ChrootDir = chroot,
+            StoreDir = _store.StoreDir,
+            BuildDirOnHost = buildDir,
+            BuildDirInSandbox = _settings.SandboxBuildDir,
+            ReadOnlyPaths = binds.Values.ToList(),
+            Symlinks = symlinks,
+            PrivateNetwork = !Drv.IsFixedOutput,
+        };
+    }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.-]*$")]
+    private static partial Regex ExportFileName();
+
+    /// <summary>exportReferencesGraph: for each (file name, store path) pair, the closure of the path
+    /// written into the build directory in nix-store --register-validity's format.</summary>
+    private void WriteExportedReferencesGraphs(string buildDir, HashSet<string> inputPaths)
+    {
+        if (!Drv.Env.TryGetValue("exportReferencesGraph", out var spec)) return;
+        var words = DerivationOptions.Words(spec);
+        if (words.Count % 2 != 0)
+            throw new BuildException(BuildStatus.MiscFailure, $"odd number of tokens in 'exportReferencesGraph': '{spec}'");
+        for (int i = 0; i < words.Count; i += 2)
+        {
+            var fileName = words[i];
+            if (!ExportFileName().IsMatch(fileName))
+                throw new BuildException(BuildStatus.MiscFailure, $"invalid file name '{fileName}' in 'exportReferencesGraph'");
+            var pathText = words[i + 1];
+            string storePath;
+            try { storePath = _store.ToStorePath(pathText); }
+            catch (StoreException) { throw new BuildException(BuildStatus.MiscFailure, $"'exportReferencesGraph' contains a non-store path '{pathText}'"); }
+            if (!inputPaths.Contains(storePath))
+                throw new BuildException(BuildStatus.MiscFailure,
+                    $"cannot export references of path '{storePath}' because it is not in the input closure of the derivation");
+            var closure = _store.ComputeClosure(new[] { storePath });
+            foreach (var p in closure.ToList())
+                if (p.EndsWith(".drv", StringComparison.Ordinal))
+                    foreach (var o in _store.ReadDerivationFile(p).Outputs.Values)
+                        if (o.Path.Length > 0) closure.UnionWith(_store.ComputeClosure(new[] { o.Path }));
+            var sb = new StringBuilder();
+            foreach (var p in closure.Order(StringComparer.Ordinal))
+            {
+                var info = _store.QueryPathInfo(p);
+                if (info is null) continue;
+                sb.Append(p).Append('\n').Append('\n').Append(info.References.Count).Append('\n');
+                foreach (var r in info.References) sb.Append(r).Append('\n');
+            }
+            File.WriteAllText(Path.Combine(buildDir, fileName), sb.ToString());
+        }
+    }
+}
+
+/// <summary>What a build needs from the machine: the caller's environment (for impureEnvVars and
+/// finding bwrap) and the bubblewrap executable, looked up once per run.</summary>
+internal sealed class BuildEnvironmentHost
+{
+    private readonly BuildSettings _settings;
+    public Func<string, string?> GetEnv { get; }
+    private readonly Lazy<string?> _bwrap;
+    private readonly Lazy<bool> _argv0;
+
+    public BuildEnvironmentHost(BuildSettings settings, Func<string, string?> getEnv)
+    {
+        _settings = settings;
+        GetEnv = getEnv;
+        _bwrap = new Lazy<string?>(() => BubblewrapSandbox.Find(settings.BwrapPath, getEnv));
+        _argv0 = new Lazy<bool>(() => _bwrap.Value is { } b && BubblewrapSandbox.SupportsArgv0(b));
+    }
+
+    public string Bwrap() => _bwrap.Value ?? throw new BuildException(BuildStatus.MiscFailure,
+        "sandboxed builds need bubblewrap ('bwrap'), which was not found" +
+        (_settings.BwrapPath is null ? " on PATH" : $" at '{_settings.BwrapPath}'") +
+        "; install it (Debian: apt-get install bubblewrap) or build with '--option sandbox false'");
+
+    public bool BwrapSupportsArgv0 => _argv0.Value;
+}

@@ -1,0 +1,125 @@
+// `nixsharp store realise`: nix-store --realise. Builds the given derivations (DRV, or DRV!OUT,...
+// for some outputs; symlinks to them are followed) and prints their output paths, one sorted set
+// per argument; plain store paths are checked to be valid.
+namespace Nixsharp.Cli.Commands.Build;
+
+using Nixsharp.Builder;
+using Nixsharp.Builder.Scheduling;
+using Nixsharp.Cli.Commands.Store;
+using Nixsharp.Store.Local;
+
+public static class RealiseCommand
+{
+    public const string Help =
+        "Usage: nixsharp store realise [OPTIONS...] PATHS...\n" +
+        "\n" +
+        "Builds derivations (PATH.drv, or PATH.drv!OUT1,OUT2 for some outputs) and prints their output\n" +
+        "paths, as nix-store --realise does; other store paths must be valid and are printed.\n" +
+        "\n" +
+        "  --store STORE       the store to use ('auto', 'local', a directory, 'local?root=DIR')\n" +
+        "  --add-root PATH     register the outputs as GC roots PATH, PATH-2, ... (PATH-OUT for outputs other than out)\n" +
+        "  --ignore-unknown    skip paths that are not valid and cannot be built\n" +
+        BuildFlags.Help;
+
+    public static int Run(string[] args, CliIo io) => StoreCommand.Guard(io, () =>
+    {
+        var flags = new BuildFlags();
+        var paths = new List<string>();
+        string? storeUri = null, gcRoot = null;
+        bool ignoreUnknown = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            switch (a)
+            {
+                case "--help": case "-h": io.Out(Help); return 0;
+                case "--store": storeUri = Need(args, ref i); break;
+                case "--add-root": gcRoot = Need(args, ref i); break;
+                case "--ignore-unknown": ignoreUnknown = true; break;
+                case "--option":
+                    if (flags.TryParse(args, ref i)) break;
+                    Need(args, ref i); Need(args, ref i); // settings of other layers: accepted, ignored
+                    break;
+                default:
+                    if (flags.TryParse(args, ref i)) break;
+                    if (a.StartsWith('-')) throw new UsageException($"unknown flag '{a}'");
+                    paths.Add(a);
+                    break;
+            }
+        }
+        flags.Validate();
+        using var store = Glue.StoreOpener.Open(storeUri, io);
+
+        // Each argument: a store path (following symlinks outside the store) with optional !outputs.
+        var items = new List<(string Path, HashSet<string> Outputs)>();
+        foreach (var p in paths)
+        {
+            var bang = p.IndexOf('!');
+            var pathPart = bang < 0 ? p : p[..bang];
+            var outs = new HashSet<string>(bang < 0 ? Array.Empty<string>() : p[(bang + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal);
+            items.Add((StoreCommand.FollowLinksToStorePath(store, pathPart, io), outs));
+        }
+        var unknown = items.Where(x => !store.IsValidPath(x.Path)).Select(x => x.Path).ToHashSet(StringComparer.Ordinal);
+        if (ignoreUnknown) items = items.Where(x => !unknown.Contains(x.Path)).ToList();
+
+        var requests = items.Where(x => x.Path.EndsWith(".drv", StringComparison.Ordinal) && store.IsValidPath(x.Path))
+            .Select(x => new BuildRequest(x.Path, x.Outputs)).ToList();
+        try
+        {
+            var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun && requests.Count > 0), new StderrBuildLog(io), io.GetEnv);
+            BuildFlags.PrintMissing(io, realiser.QueryMissing(requests));
+            if (!ignoreUnknown && unknown.Count > 0)
+                io.Err(StoreCommand.Encode("don't know how to build these paths:\n" + string.Concat(unknown.Order(StringComparer.Ordinal).Select(u => "  " + u + "\n"))));
+            if (flags.DryRun) return 0;
+            if (!ignoreUnknown)
+                foreach (var u in unknown.Order(StringComparer.Ordinal))
+                    throw new StoreException($"path '{u}' does not exist and cannot be created");
+            realiser.Realise(requests);
+        }
+        catch (RealiseException e)
+        {
+            io.Err(StoreCommand.Encode(BuildFlags.FormatError(e.Message)));
+            return e.ExitStatus;
+        }
+
+        var roots = new GcRoots(store.Layout, store.IsValidPath, store.Log);
+        int rootNumber = 0;
+        bool warned = false;
+        string Root(string target, string suffix)
+        {
+            if (gcRoot is null)
+            {
+                if (!warned) io.Err("warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n");
+                warned = true;
+                return target;
+            }
+            var name = gcRoot + (rootNumber > 1 ? "-" + rootNumber : "") + suffix;
+            return roots.AddPermRoot(target, Path.GetFullPath(name, io.WorkingDirectory));
+        }
+        foreach (var (path, outs) in items)
+        {
+            rootNumber++;
+            var printed = new SortedSet<string>(StringComparer.Ordinal);
+            if (path.EndsWith(".drv", StringComparison.Ordinal))
+            {
+                var drv = store.ReadDerivationFile(path);
+                var names = outs.Count == 0 ? drv.Outputs.Keys.ToList() : outs.ToList();
+                foreach (var name in names)
+                {
+                    if (!drv.Outputs.TryGetValue(name, out var o))
+                        throw new StoreException($"derivation '{path}' does not have an output named '{name}'");
+                    printed.Add(Root(o.Path, name != "out" ? "-" + name : ""));
+                }
+            }
+            else printed.Add(Root(path, ""));
+            io.Out(StoreCommand.Encode(string.Concat(printed.Select(x => x + "\n"))));
+        }
+        return 0;
+    });
+
+    private static string Need(string[] args, ref int i)
+    {
+        if (i + 1 >= args.Length) throw new UsageException($"flag '{args[i]}' requires an argument");
+        return args[++i];
+    }
+}
