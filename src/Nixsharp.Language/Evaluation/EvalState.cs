@@ -293,7 +293,11 @@ public sealed partial class EvalState
     }
 
     /// <summary>Whether calls need no depth counting or trace frames (the usual case).</summary>
-    private bool PlainCalls => Settings.MaxCallDepth == 0 && !Settings.ShowTrace;
+    private bool PlainCalls
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Settings.MaxCallDepth == 0 && !Settings.ShowTrace;
+    }
 
     internal Value CallLambda(LambdaValue lam, Value arg, Pos pos)
     {
