@@ -132,6 +132,9 @@ public sealed class VarExpr : Expr
     private int[]? _withLevels; // non-null when the variable comes from enclosing `with`s
     private Value? _constant;   // set for builtins: no environment walk at run time
 
+    /// <summary>The fixed value of a variable bound to a builtin (null for other variables).</summary>
+    internal Value? Constant => _constant;
+
     public VarExpr(Pos pos, Symbol name) { Pos = pos; Name = name; }
 
     public override void Bind(Scope scope)
@@ -226,15 +229,36 @@ public sealed class SelectExpr : Expr
         Pos = pos; Target = target; Path = path; Default = def;
     }
 
+    // PERF: `builtins.x` names a builtin that can never change; it is looked up once, at bind time.
+    private Value? _fixed;
+
     public override void Bind(Scope scope)
     {
         Target.Bind(scope);
         Default?.Bind(scope);
         foreach (var a in Path) a.Expr?.Bind(scope);
+        _fixed = FixedValue();
+    }
+
+    /// <summary>The value of a static path into a builtin set when it is already known and final
+    /// (no thunk left to force, no position to report in a trace), else null.</summary>
+    private Value? FixedValue()
+    {
+        if (Target is not VarExpr { Constant: { } c }) return null;
+        Value? v = c is Thunk t ? t.Result : c;
+        foreach (var a in Path)
+        {
+            if (a.Symbol is null || v is not AttrsValue av) return null;
+            int i = av.IndexOf(a.Symbol);
+            if (i < 0 || av.PosOf(i).IsSet) return null;
+            v = av.Values[i] is Thunk { Result: { } r } ? r : av.Values[i];
+        }
+        return v is Thunk ? null : v;
     }
 
     public override Value Eval(EvalState state, Env env)
     {
+        if (_fixed is not null) return _fixed;
         Value v = Target.Eval(state, env);
         Pos attrPos = default;
         // The value array and slot the last step read from.
