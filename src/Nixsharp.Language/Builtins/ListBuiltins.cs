@@ -46,7 +46,8 @@ internal static class ListBuiltins
                 var items = l.Items;
                 for (int i = 0; i < items.Length; i++)
                 {
-                    var v = st.ForceIn(items, i, pos);
+                    var v = items[i];
+                    if (v is Thunk) v = st.ForceIn(items, i, pos);
                     if (v is IntValue iv ? iv.V == ni.V : v is FloatValue fv && fv.V == ni.V) return BoolValue.True;
                 }
                 return BoolValue.False;
@@ -93,7 +94,7 @@ internal static class ListBuiltins
             var l = st.ForceList(a[1], pos);
             var f = st.ForceFunction(a[0], pos);
             var items = (Value[])l.Items.Clone();
-            foreach (var item in items) st.Force(item, pos);
+            for (int i = 0; i < items.Length; i++) st.ForceIn(items, i, pos);
             bool isLessThan = f is PrimOpValue { Name: "lessThan" };
             Func<Value, Value, bool> less = isLessThan
                 ? (x, y) => st.LessThan(x, y, pos)

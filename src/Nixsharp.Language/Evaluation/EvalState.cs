@@ -68,20 +68,33 @@ public sealed partial class EvalState
     public Value Force(Value v, Pos pos = default) => v is Thunk t ? ForceThunk(t, pos) : v;
 
     /// <summary>Forces the value in slot `i` of a set's or list's value array.</summary>
-    /// <remarks>PERF: a result without an identity of its own (an integer, string, path, Boolean
-    /// or null) then replaces the thunk in the array, so later readers find it directly and the
-    /// thunk can be freed. Nothing can tell the difference: equality compares such values by
-    /// content, which agrees with the shortcut it takes for the very same cell. Floats keep their
-    /// thunk, since NaN is unequal to itself; sets, lists and functions keep theirs, since
-    /// equality of their cells is by identity.</remarks>
+    /// <remarks>PERF: when the result has no identity of its own that Nix could observe, it then
+    /// replaces the thunk in the array, so later readers find it directly and the thunk can be
+    /// freed. See <see cref="CanReplaceCell"/> for which results qualify.</remarks>
     public Value ForceIn(Value[] items, int i, Pos pos)
     {
         var v = items[i];
         if (v is not Thunk t) return v;
         var r = t.Result ?? ForceThunk(t, pos);
-        if (r is IntValue or StringValue or BoolValue or NullValue or PathValue) items[i] = r;
+        if (CanReplaceCell(r)) items[i] = r;
         return r;
     }
+
+    /// <summary>Whether a forced value may stand in a container in place of the thunk (the "value
+    /// cell") it came from. Nix can tell cells apart in two ways: equality takes two references to
+    /// the very same cell as equal without looking inside, and printing marks a list of up to two
+    /// elements as «repeated» by its cell. So the replacement must compare equal to itself without
+    /// forcing anything or failing: numbers (but a NaN float), strings, paths, Booleans and null;
+    /// lists other than those of one or two elements (their identity is their element array); sets
+    /// without a `type` (equality would force it, to tell derivations apart). Not functions.</remarks>
+    private bool CanReplaceCell(Value r) => r switch
+    {
+        IntValue or StringValue or BoolValue or NullValue or PathValue => true,
+        FloatValue f => !double.IsNaN(f.V),
+        ListValue l => l.Count is 0 or > 2,
+        AttrsValue a => a.IndexOf(S.Type) < 0,
+        _ => false,
+    };
 
     private uint _stackCheckTick;
 
@@ -293,7 +306,11 @@ public sealed partial class EvalState
     }
 
     /// <summary>Whether calls need no depth counting or trace frames (the usual case).</summary>
-    private bool PlainCalls => Settings.MaxCallDepth == 0 && !Settings.ShowTrace;
+    private bool PlainCalls
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Settings.MaxCallDepth == 0 && !Settings.ShowTrace;
+    }
 
     internal Value CallLambda(LambdaValue lam, Value arg, Pos pos)
     {

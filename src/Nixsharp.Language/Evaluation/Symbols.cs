@@ -27,7 +27,15 @@ public sealed class SymbolTable
     private readonly (string? Key, Symbol? Symbol)[] _recent = new (string?, Symbol?)[RecentSize];
     private const int RecentSize = 512;
 
+    private readonly Dictionary<string, Symbol>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+
+    public SymbolTable() { _bySpan = _byName.GetAlternateLookup<ReadOnlySpan<char>>(); }
+
     public Symbol this[string name] => Intern(name);
+
+    /// <summary>Interns a name given as characters, copying them only when the name is new.</summary>
+    public Symbol Intern(ReadOnlySpan<char> name) =>
+        _bySpan.TryGetValue(name, out var s) ? s : Intern(name.ToString());
 
     public Symbol Intern(string name)
     {

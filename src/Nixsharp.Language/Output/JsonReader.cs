@@ -27,7 +27,12 @@ public sealed class JsonReader
     private int _tokenStart;
     private string _errorMessage = "";
     private Tok _tok;
-    private string _strValue = "";
+    // The last string token: a slice of the input (PERF: object keys are interned straight from
+    // it, never copied) or, when it had escapes, the decoded string.
+    private string? _strValue;
+    private int _plainStart, _plainLength;
+    private string StrValue => _strValue ??= _s.Substring(_plainStart, _plainLength);
+    private ReadOnlySpan<char> StrSpan => _strValue is { } v ? v : _s.AsSpan(_plainStart, _plainLength);
     private Value _numValue = IntValue.Of(0);
     private int _depth;
     // Scratch stacks for the arrays and objects being read, shared by all nesting levels.
@@ -128,12 +133,13 @@ public sealed class JsonReader
             while (j < _s.Length && _s[j] != '"' && _s[j] != '\\' && _s[j] >= 0x20) j++;
             if (j < _s.Length && _s[j] == '"')
             {
-                var plain = _s.Substring(_i, j - _i);
+                // (The scan stops at control characters, so no NUL is inside.)
+                _strValue = null;
+                _plainStart = _i;
+                _plainLength = j - _i;
                 _col += j + 1 - _i;
                 _i = j + 1;
                 _current = '"';
-                int nul0 = plain.IndexOf('\0');
-                _strValue = nul0 >= 0 ? plain.Substring(0, nul0) : plain;
                 return Tok.String;
             }
         }
@@ -350,7 +356,7 @@ public sealed class JsonReader
                 case Tok.False: Next(); return BoolValue.False;
                 case Tok.Null: Next(); return NullValue.Instance;
                 case Tok.Number: { var v = _numValue; Next(); return v; }
-                case Tok.String: { var v = StringValue.Of(_strValue); Next(); return v; }
+                case Tok.String: { var v = StringValue.Of(StrValue); Next(); return v; }
                 case Tok.BeginArray:
                 {
                     Next();
@@ -377,7 +383,7 @@ public sealed class JsonReader
                     while (true)
                     {
                         if (_tok != Tok.String) throw Error(Tok.String, "object key");
-                        var key = _st.Symbols.Intern(_strValue);
+                        var key = _st.Symbols.Intern(StrSpan);
                         Next();
                         if (_tok != Tok.Colon) throw Error(Tok.Colon, "object separator");
                         Next();

@@ -132,6 +132,9 @@ public sealed class VarExpr : Expr
     private int[]? _withLevels; // non-null when the variable comes from enclosing `with`s
     private Value? _constant;   // set for builtins: no environment walk at run time
 
+    /// <summary>The fixed value of a variable bound to a builtin (null for other variables).</summary>
+    internal Value? Constant => _constant;
+
     public VarExpr(Pos pos, Symbol name) { Pos = pos; Name = name; }
 
     public override void Bind(Scope scope)
@@ -226,15 +229,36 @@ public sealed class SelectExpr : Expr
         Pos = pos; Target = target; Path = path; Default = def;
     }
 
+    // PERF: `builtins.x` names a builtin that can never change; it is looked up once, at bind time.
+    private Value? _fixed;
+
     public override void Bind(Scope scope)
     {
         Target.Bind(scope);
         Default?.Bind(scope);
         foreach (var a in Path) a.Expr?.Bind(scope);
+        _fixed = FixedValue();
+    }
+
+    /// <summary>The value of a static path into a builtin set when it is already known and final
+    /// (no thunk left to force, no position to report in a trace), else null.</summary>
+    private Value? FixedValue()
+    {
+        if (Target is not VarExpr { Constant: { } c }) return null;
+        Value? v = c is Thunk t ? t.Result : c;
+        foreach (var a in Path)
+        {
+            if (a.Symbol is null || v is not AttrsValue av) return null;
+            int i = av.IndexOf(a.Symbol);
+            if (i < 0 || av.PosOf(i).IsSet) return null;
+            v = av.Values[i] is Thunk { Result: { } r } ? r : av.Values[i];
+        }
+        return v is Thunk ? null : v;
     }
 
     public override Value Eval(EvalState state, Env env)
     {
+        if (_fixed is not null) return _fixed;
         Value v = Target.Eval(state, env);
         Pos attrPos = default;
         // The value array and slot the last step read from.
@@ -702,26 +726,35 @@ public sealed class CallExpr : Expr
     public readonly List<Expr> Args;
     public CallExpr(Pos pos, Expr fn, List<Expr> args) { Pos = pos; Fn = fn; Args = args; }
 
+    // The arguments as an array, fixed at bind time (PERF: no list enumerator in Eval).
+    private Expr[] _args = Array.Empty<Expr>();
+
     public override void Bind(Scope scope)
     {
         Fn.Bind(scope);
         foreach (var a in Args) a.Bind(scope);
+        _args = Args.ToArray();
     }
 
+    /// <remarks>Every call that may enter a Nix function is a real call, never a tail call: each
+    /// level of Nix recursion must take stack, so that runaway recursion, even in tail position,
+    /// ends in a stack overflow as it does in Nix instead of running forever.</remarks>
     public override Value Eval(EvalState state, Env env)
     {
         var f = Fn.Eval(state, env);
-        var args = Args;
-        if (args.Count == 1)
+        var args = _args;
+        Value result;
+        if (args.Length == 1)
         {
             // PERF: a direct lambda call skips a frame (deep recursion makes every GC walk them all).
             var arg = args[0].MaybeThunk(state, env);
-            return f is LambdaValue lam ? state.CallLambda(lam, arg, Pos) : state.CallFunction(f, arg, Pos);
+            result = f is LambdaValue lam ? state.CallLambda(lam, arg, Pos) : state.CallFunction(f, arg, Pos);
         }
-        if (args.Count == 2)
+        else if (args.Length == 2)
         {
             if (f is PrimOpValue { Fn2: { } fn2 } op2)
             {
+                // A binary builtin enters Nix code only by forcing a thunk, which takes a frame.
                 if (op2.StrictInOrder)
                 {
                     var x = StrictArg(state, args[0], env);
@@ -729,16 +762,26 @@ public sealed class CallExpr : Expr
                 }
                 return fn2(state, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
             }
-            return state.CallFunction2(f, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
+            result = state.CallFunction2(f, args[0].MaybeThunk(state, env), args[1].MaybeThunk(state, env), Pos);
         }
-        if (f is PrimOpValue op && op.Arity == args.Count)
+        else
         {
-            var vs = new Value[args.Count];
+            result = EvalMany(state, env, f, args);
+        }
+        GC.KeepAlive(env); // keeps the calls above from being tail calls (see remarks)
+        return result;
+    }
+
+    private Value EvalMany(EvalState state, Env env, Value f, Expr[] args)
+    {
+        if (f is PrimOpValue op && op.Arity == args.Length)
+        {
+            var vs = new Value[args.Length];
             for (int i = 0; i < vs.Length; i++) vs[i] = args[i].MaybeThunk(state, env);
             return state.CallFunction(f, vs, Pos);
         }
         // PERF: curried lambdas take their arguments one by one; no argument array needed.
-        foreach (var a in args) f = state.CallFunction(f, a.MaybeThunk(state, env), Pos);
+        for (int i = 0; i < args.Length; i++) f = state.CallFunction(f, args[i].MaybeThunk(state, env), Pos);
         return f;
     }
 
