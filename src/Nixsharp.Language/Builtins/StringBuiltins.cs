@@ -12,6 +12,10 @@ internal static class StringBuiltins
     {
         r.Add("toString", 1, (st, a, pos) =>
         {
+            // PERF: integers and strings, the usual arguments, without the general coercion.
+            var v = st.Force(a[0], pos);
+            if (v is StringValue) return v;
+            if (v is IntValue i) return StringValue.Of(i.V.ToString(System.Globalization.CultureInfo.InvariantCulture));
             var ctx = new ContextBuilder();
             var s = st.CoerceToString(pos, a[0], ctx, true, false);
             return new StringValue(s, ctx.Build());

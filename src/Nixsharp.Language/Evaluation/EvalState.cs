@@ -805,9 +805,11 @@ public sealed partial class EvalState
     private Value ConcatGeneral(ConcatStringsExpr e, Env env, Value? first)
     {
         var parts = e.Parts;
-        var ctx = new ContextBuilder();
-        // PERF: the pieces are joined once at the end, which allocates only the result.
-        string[]? pieces = null;
+        ContextBuilder? ctx = null; // PERF: made only when a piece has context
+        // PERF: the pieces are joined once at the end, which allocates only the result; up to
+        // four of them wait on the stack.
+        var few = new FourStrings();
+        Span<string?> pieces = parts.Count <= 4 ? few : new string?[parts.Count];
         int count = 0;
         long length = 0;
         long n = 0;
@@ -836,9 +838,15 @@ public sealed partial class EvalState
             }
             else
             {
-                var piece = CoerceToString(ppos, v, ctx, false, kind == 0, !isFirst);
-                if (parts.Count == 1 && kind == 0 && v is StringValue sv0) return sv0;
-                pieces ??= new string[parts.Count];
+                string piece;
+                if (v is StringValue sv)
+                {
+                    // What CoerceToString does with a string, without the call.
+                    if (parts.Count == 1 && kind == 0) return sv;
+                    if (sv.Context is { } c) (ctx ??= new ContextBuilder()).Add(c);
+                    piece = sv.S;
+                }
+                else piece = CoerceToString(ppos, v, ctx ??= new ContextBuilder(), false, kind == 0, !isFirst);
                 length += piece.Length;
                 CheckStringLength(length, ppos);
                 pieces[count++] = piece;
@@ -850,10 +858,10 @@ public sealed partial class EvalState
         var str = count switch
         {
             0 => "",
-            1 => pieces![0],
-            _ => string.Concat(pieces.AsSpan(0, count)!),
+            1 => pieces[0]!,
+            _ => string.Concat(pieces[..count]),
         };
-        var context = ctx.Build();
+        var context = ctx?.Build();
         if (kind == 3)
         {
             if (context is not null)
@@ -861,6 +869,12 @@ public sealed partial class EvalState
             return new PathValue(PathUtil.CanonPath(str));
         }
         return new StringValue(str, context);
+    }
+
+    [InlineArray(4)]
+    private struct FourStrings
+    {
+        private string? _first;
     }
 
     /// <summary>.NET strings stop at about 2^30 characters; beyond that is a clean error.</summary>

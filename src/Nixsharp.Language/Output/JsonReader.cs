@@ -356,7 +356,7 @@ public sealed class JsonReader
                 case Tok.False: Next(); return BoolValue.False;
                 case Tok.Null: Next(); return NullValue.Instance;
                 case Tok.Number: { var v = _numValue; Next(); return v; }
-                case Tok.String: { var v = StringValue.Of(StrValue); Next(); return v; }
+                case Tok.String: { var v = StringToken(); Next(); return v; }
                 case Tok.BeginArray:
                 {
                     Next();
@@ -408,6 +408,27 @@ public sealed class JsonReader
         }
         finally { _depth--; }
     }
+
+    /// <summary>The string token as a value. PERF: equal short strings (the values that arrays of
+    /// records repeat) share one StringValue, whose identity nothing can observe.</summary>
+    private StringValue StringToken()
+    {
+        var span = StrSpan;
+        if (span.Length > MaxSharedString) return StringValue.Of(StrValue);
+        if (_strings is null)
+        {
+            _strings = new Dictionary<string, StringValue>(StringComparer.Ordinal);
+            _stringsBySpan = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+        if (_stringsBySpan.TryGetValue(span, out var known)) return known;
+        var v = StringValue.Of(StrValue);
+        _strings[v.S] = v;
+        return v;
+    }
+
+    private const int MaxSharedString = 32;
+    private Dictionary<string, StringValue>? _strings;
+    private Dictionary<string, StringValue>.AlternateLookup<ReadOnlySpan<char>> _stringsBySpan;
 
     /// <summary>The set of the keys and values from `start` on; of duplicate keys the last one
     /// wins, as in Nix's JSON library.</summary>
