@@ -119,7 +119,7 @@ public sealed class SpillBuffer : Stream
         if (_file is null) return _memory;
         _file.Flush();
         _file.Position = 0;
-        return new ConcatenatedStream(_memory, _file);
+        return new ConcatStream(_memory, _file);
     }
 
     protected override void Dispose(bool disposing)
@@ -141,31 +141,4 @@ public sealed class SpillBuffer : Stream
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
-
-    private sealed class ConcatenatedStream : Stream
-    {
-        private readonly Stream _first, _second;
-        private bool _onSecond;
-        public ConcatenatedStream(Stream first, Stream second) { _first = first; _second = second; }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override int Read(Span<byte> buffer)
-        {
-            if (!_onSecond)
-            {
-                int n = _first.Read(buffer);
-                if (n > 0) return n;
-                _onSecond = true;
-            }
-            return _second.Read(buffer);
-        }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

@@ -224,11 +224,12 @@ public sealed partial class LocalStore : IDisposable
     }
 
     /// <summary>Adds a text file with the given references (builtins.toFile, .drv files).</summary>
-    public string AddTextToStore(string name, ReadOnlySpan<byte> contents, IReadOnlyCollection<string> references, bool repair = false)
-    {
-        var storePath = Paths.ComputeTextPath(name, contents, references);
-        var bytes = contents.ToArray();
-        return WriteOnce(storePath, repair, real =>
+    public string AddTextToStore(string name, ReadOnlySpan<byte> contents, IReadOnlyCollection<string> references, bool repair = false) =>
+        WriteText(Paths.ComputeTextPath(name, contents, references), contents.ToArray(), references, repair, checkedDerivation: null);
+
+    /// <summary>Writes a text path (its path already computed) and registers it.</summary>
+    private string WriteText(string storePath, byte[] bytes, IReadOnlyCollection<string> references, bool repair, Derivation? checkedDerivation) =>
+        WriteOnce(storePath, repair, real =>
         {
             using (var f = new FileStream(real, FileMode.CreateNew, FileAccess.Write)) f.Write(bytes);
             StoreFiles.Canonicalise(real);
@@ -239,8 +240,7 @@ public sealed partial class LocalStore : IDisposable
                 ContentAddress = "text:sha256:" + NixBase32.Encode(SHA256.HashData(bytes)),
                 References = ValidPathInfo.PathSet(references),
             };
-        });
-    }
+        }, checkedDerivation);
 
     /// <summary>Writes a derivation as a .drv file (checking its output paths) and returns its path.</summary>
     public string AddDerivation(Derivation drv, bool repair = false)
@@ -251,18 +251,7 @@ public sealed partial class LocalStore : IDisposable
         var path = Paths.ComputeTextPath(drv.Name + ".drv", text, refs);
         Hasher.CheckOutputs(path, drv);
         // Checked above: registration need not read the file back and check it again.
-        var written = WriteOnce(path, repair, real =>
-        {
-            using (var f = new FileStream(real, FileMode.CreateNew, FileAccess.Write)) f.Write(text);
-            StoreFiles.Canonicalise(real);
-            var (narHash, narSize) = HashNar(real);
-            return new ValidPathInfo
-            {
-                Path = path, NarHash = ValidPathInfo.FormatNarHash(narHash), NarSize = narSize,
-                ContentAddress = "text:sha256:" + NixBase32.Encode(SHA256.HashData(text)),
-                References = ValidPathInfo.PathSet(refs),
-            };
-        }, drv);
+        var written = WriteText(path, text, refs, repair, drv);
         Hasher.Remember(written, drv);
         return written;
     }
