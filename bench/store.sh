@@ -103,6 +103,8 @@ fresh() { chmod -R u+w "$SCRATCH" 2>/dev/null || true; rm -rf "$SCRATCH"; }
 run_once() {
   local cmd="$1" setup="$2" out="$3" t0 t1 rc=0 input=/dev/null
   [ -n "$setup" ] && fresh
+  # Flush the previous run's dirty pages first, so that neither tool pays for the other's writeback.
+  sync
   [ "$setup" = fresh-stdin ] && input="$DATA/closure.export"
   t0=$EPOCHREALTIME
   # shellcheck disable=SC2086

@@ -76,6 +76,23 @@ public class NarAndStorePathTests : IClassFixture<TreeFixture>
         Assert.Equal(expected, ms.ToArray());
     }
 
+    [Theory]
+    [InlineData("hello.txt")]
+    [InlineData("empty")]
+    [InlineData("seven")]
+    [InlineData("eight")]
+    [InlineData("run.sh")]
+    public void NarOfFileContentsFromMemoryEqualsNixStoreDump(string entry)
+    {
+        var path = Path.Combine(_f.Tree, entry);
+        var (expected, err, code) = Run("nix-store", "--dump", path);
+        Assert.True(code == 0, err);
+        var executable = (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0;
+        var ms = new MemoryStream();
+        NarWriter.WriteRegularFile(File.ReadAllBytes(path), executable, ms);
+        Assert.Equal(expected, ms.ToArray());
+    }
+
     [Fact]
     public void SourcePathEqualsWhatNixInstantiateComputes()
     {

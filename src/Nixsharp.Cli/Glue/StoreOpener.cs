@@ -31,7 +31,8 @@ public static class StoreOpener
             }
             return StoreLayout.Default(storeDir, stateDir, logDir);
         }
-        if (uri.StartsWith('/') || uri.StartsWith("./", StringComparison.Ordinal) || uri.StartsWith("../", StringComparison.Ordinal))
+        // As Nix: anything with a '/' and no "scheme://" is a directory (relative ones included).
+        if (uri.Contains('/') && !uri.Contains("://", StringComparison.Ordinal) && !uri.StartsWith("local?", StringComparison.Ordinal))
             return StoreLayout.Chroot(Path.GetFullPath(uri, io.WorkingDirectory), storeDir, stateDir, logDir);
         if (uri.StartsWith("local?", StringComparison.Ordinal))
         {

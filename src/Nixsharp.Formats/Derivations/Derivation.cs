@@ -32,7 +32,41 @@ public sealed class Derivation
     /// (input hashes in place of paths).</summary>
     public string Unparse(bool maskOutputs, IReadOnlyDictionary<string, SortedSet<string>>? actualInputs = null)
     {
-        var sb = new StringBuilder(256);
+        var sb = UnparseTo(maskOutputs, actualInputs);
+        var text = sb.ToString();
+        ReleaseBuilder(sb);
+        return text;
+    }
+
+    /// <summary>The ATerm text as UTF-8 bytes, into a buffer rented from the shared pool (return it
+    /// with ArrayPool.Shared.Return); for hashing, where the text itself is not kept.</summary>
+    public (byte[] Buffer, int Length) UnparseUtf8Rented(bool maskOutputs, IReadOnlyDictionary<string, SortedSet<string>>? actualInputs = null)
+    {
+        var sb = UnparseTo(maskOutputs, actualInputs);
+        int max = 0;
+        foreach (var chunk in sb.GetChunks()) max += Encoding.UTF8.GetMaxByteCount(chunk.Length);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(max);
+        int length = 0;
+        foreach (var chunk in sb.GetChunks()) length += Encoding.UTF8.GetBytes(chunk.Span, buffer.AsSpan(length));
+        ReleaseBuilder(sb);
+        return (buffer, length);
+    }
+
+    // One builder per thread, reused: derivations are unparsed several times each (hash modulo,
+    // checking, writing) and growing a fresh builder every time is most of their allocation.
+    [ThreadStatic] private static StringBuilder? s_builder;
+
+    private static void ReleaseBuilder(StringBuilder sb)
+    {
+        // A huge one (a derivation with a big environment) is not worth keeping.
+        if (sb.Capacity <= 1 << 20) s_builder = sb;
+    }
+
+    private StringBuilder UnparseTo(bool maskOutputs, IReadOnlyDictionary<string, SortedSet<string>>? actualInputs)
+    {
+        var sb = s_builder ?? new StringBuilder(1024);
+        s_builder = null;
+        sb.Clear();
         sb.Append("Derive([");
         bool first = true;
         foreach (var (name, o) in Outputs)
@@ -79,8 +113,10 @@ public sealed class Derivation
             sb.Append(')');
         }
         sb.Append("])");
-        return sb.ToString();
+        return sb;
     }
+
+    private static readonly System.Buffers.SearchValues<char> Escaped = System.Buffers.SearchValues.Create("\"\\\n\r\t");
 
     private static void StrList(StringBuilder sb, IEnumerable<string> items)
     {
@@ -99,18 +135,21 @@ public sealed class Derivation
     private static void Str(StringBuilder sb, string s)
     {
         sb.Append('"');
-        foreach (var c in s)
+        var rest = s.AsSpan();
+        // Runs without anything to escape are appended whole.
+        for (int i; (i = rest.IndexOfAny(Escaped)) >= 0; rest = rest[(i + 1)..])
         {
-            switch (c)
+            sb.Append(rest[..i]);
+            sb.Append(rest[i] switch
             {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default: sb.Append(c); break;
-            }
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                _ => "\\t",
+            });
         }
+        sb.Append(rest);
         sb.Append('"');
     }
 }

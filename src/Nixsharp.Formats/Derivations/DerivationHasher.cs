@@ -48,7 +48,9 @@ public sealed class DerivationHasher
                 set.Add(output);
             }
         }
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(drv.Unparse(maskOutputs, inputs)));
+        var (text, length) = drv.UnparseUtf8Rented(maskOutputs, inputs);
+        var hash = SHA256.HashData(text.AsSpan(0, length));
+        System.Buffers.ArrayPool<byte>.Shared.Return(text);
         foreach (var name in drv.Outputs.Keys) res[name] = hash;
         return res;
     }

@@ -22,6 +22,27 @@ public sealed class NarWriter
     public static void Dump(string path, Stream output, Func<string, bool>? filter = null) =>
         new NarWriter(output, filter).WriteArchive(path);
 
+    /// <summary>The NAR of a single regular file with these contents, written without touching
+    /// the file system (for texts the store has just written from memory).</summary>
+    public static void WriteRegularFile(ReadOnlySpan<byte> contents, bool executable, Stream output)
+    {
+        var w = new NarWriter(output);
+        w.Str("nix-archive-1");
+        w.Str("(");
+        w.Str("type");
+        w.Str("regular");
+        if (executable)
+        {
+            w.Str("executable");
+            w.Str("");
+        }
+        w.Str("contents");
+        w.Int((ulong)contents.Length);
+        output.Write(contents);
+        w.Pad((ulong)contents.Length);
+        w.Str(")");
+    }
+
     public void WriteArchive(string path)
     {
         Str("nix-archive-1");
@@ -40,7 +61,19 @@ public sealed class NarWriter
         if (pad > 0) _out.Write(Zeros, 0, pad);
     }
 
-    private void Str(string s) => Bytes(Encoding.UTF8.GetBytes(s));
+    private void Str(string s)
+    {
+        // Tokens and most names are short: encode them on the stack rather than allocate.
+        if (s.Length <= 128)
+        {
+            Span<byte> buffer = stackalloc byte[s.Length * 3];
+            int n = Encoding.UTF8.GetBytes(s, buffer);
+            Int((ulong)n);
+            _out.Write(buffer.Slice(0, n));
+            Pad((ulong)n);
+        }
+        else Bytes(Encoding.UTF8.GetBytes(s));
+    }
 
     private void Bytes(byte[] b)
     {
@@ -143,5 +176,10 @@ public sealed class HashingStream : Stream
     {
         _hash.AppendData(buffer, offset, count);
         Length64 += count;
+    }
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _hash.AppendData(buffer);
+        Length64 += buffer.Length;
     }
 }

@@ -215,17 +215,20 @@ public sealed class StoreDatabase : IDisposable
     // ---- Queries ----
 
     public bool IsValidPath(string path) =>
-        Read("checking whether a path is valid", () => QueryPathId(path) is not null);
+        ReadOneStatement("checking whether a path is valid", () => QueryPathId(path) is not null);
 
     /// <summary>The path's row and references; null if it is not valid.</summary>
-    public ValidPathInfo? QueryPathInfo(string path) => Read("querying path info", () =>
+    public ValidPathInfo? QueryPathInfo(string path) => ReadOneStatement("querying path info", () =>
     {
-        var cmd = Command("select id, hash, registrationTime, deriver, narSize, ultimate, sigs, ca from ValidPaths where path = $path",
+        // The row and its references in one statement, so that one snapshot answers both without
+        // the cost of an explicit transaction (this is the store's most frequent query).
+        var cmd = Command(
+            "select v.hash, v.registrationTime, v.deriver, v.narSize, v.ultimate, v.sigs, v.ca, r.path from ValidPaths v " +
+            "left join Refs on Refs.referrer = v.id left join ValidPaths r on r.id = Refs.reference where v.path = $path",
             ("$path", path));
         using var reader = cmd.ExecuteReader();
         if (!reader.Read()) return null;
-        long id = reader.GetInt64(0);
-        var storedHash = reader.GetString(1);
+        var storedHash = reader.GetString(0);
         var narHash = StorePathText.NormaliseHash(storedHash)
             ?? throw new StoreDatabaseException(DbFile,
                 $"the store database '{DbFile}' holds an unreadable hash '{storedHash}' for path '{path}'; " +
@@ -234,15 +237,17 @@ public sealed class StoreDatabase : IDisposable
         {
             Path = path,
             NarHash = narHash,
-            RegistrationTime = reader.GetInt64(2),
-            Deriver = reader.IsDBNull(3) ? null : reader.GetString(3),
-            NarSize = reader.IsDBNull(4) ? 0 : reader.GetInt64(4),
-            Ultimate = !reader.IsDBNull(5) && reader.GetInt64(5) == 1,
-            Signatures = reader.IsDBNull(6) ? [] : ValidPathInfo.PathSet(SplitSignatures(reader.GetString(6))),
-            ContentAddress = reader.IsDBNull(7) ? null : reader.GetString(7),
-            References = ReferencesOf(id),
+            RegistrationTime = reader.GetInt64(1),
+            Deriver = reader.IsDBNull(2) ? null : reader.GetString(2),
+            NarSize = reader.IsDBNull(3) ? 0 : reader.GetInt64(3),
+            Ultimate = !reader.IsDBNull(4) && reader.GetInt64(4) == 1,
+            Signatures = reader.IsDBNull(5) ? [] : ValidPathInfo.PathSet(SplitSignatures(reader.GetString(5))),
+            ContentAddress = reader.IsDBNull(6) ? null : reader.GetString(6),
         };
-        return info;
+        if (reader.IsDBNull(7)) return info;
+        var references = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
+        do references.Add(reader.GetString(7)); while (reader.Read());
+        return info with { References = references.ToImmutable() };
     });
 
     /// <summary>The paths `path` refers to. Throws <see cref="InvalidPathException"/> if it is not valid.</summary>
@@ -250,12 +255,12 @@ public sealed class StoreDatabase : IDisposable
         ReferencesOf(QueryPathId(path) ?? throw new InvalidPathException(DbFile, path)));
 
     /// <summary>The valid paths that refer to `path` (including itself if it refers to itself).</summary>
-    public ImmutableSortedSet<string> QueryReferrers(string path) => Read("querying referrers", () =>
+    public ImmutableSortedSet<string> QueryReferrers(string path) => ReadOneStatement("querying referrers", () =>
         Paths("select path from Refs join ValidPaths on referrer = id where reference = (select id from ValidPaths where path = $path)",
             ("$path", path)));
 
     /// <summary>The valid derivations that name `path` as one of their outputs.</summary>
-    public ImmutableSortedSet<string> QueryValidDerivers(string path) => Read("querying derivers", () =>
+    public ImmutableSortedSet<string> QueryValidDerivers(string path) => ReadOneStatement("querying derivers", () =>
         Paths("select v.path from DerivationOutputs d join ValidPaths v on d.drv = v.id where d.path = $path",
             ("$path", path)));
 
@@ -277,7 +282,7 @@ public sealed class StoreDatabase : IDisposable
         if (!StorePathText.IsHashPart(hashPart))
             throw new ArgumentException($"'{hashPart}' is not the hash part of a store path (32 base-32 characters)", nameof(hashPart));
         var prefix = Layout.StoreDir + "/" + hashPart;
-        return Read("looking up a path by hash", () =>
+        return ReadOneStatement("looking up a path by hash", () =>
         {
             // The first path at or after the prefix, found through the index on path, as Nix does.
             var cmd = Command("select path from ValidPaths where path >= $prefix order by path limit 1", ("$prefix", prefix));
@@ -287,7 +292,7 @@ public sealed class StoreDatabase : IDisposable
     }
 
     public ImmutableSortedSet<string> QueryAllValidPaths() =>
-        Read("listing valid paths", () => Paths("select path from ValidPaths"));
+        ReadOneStatement("listing valid paths", () => Paths("select path from ValidPaths"));
 
     // ---- Changes ----
 
@@ -558,35 +563,42 @@ public sealed class StoreDatabase : IDisposable
             foreach (var (name, _) in parameters) cmd.Parameters.Add(new SqliteParameter(name, DBNull.Value));
             _statements[sql] = cmd;
         }
-        cmd.Transaction = _transaction;
         foreach (var (name, value) in parameters) cmd.Parameters[name].Value = value ?? DBNull.Value;
         return cmd;
     }
 
     private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
-    private SqliteTransaction? _transaction;
 
-    /// <summary>Starts a transaction that the statements made meanwhile join.</summary>
-    private Transaction Begin(bool deferred) => new(this, _connection.BeginTransaction(deferred));
+    /// <summary>Starts a transaction that the statements made meanwhile join. BEGIN, COMMIT and
+    /// ROLLBACK run as cached statements: SqliteConnection.BeginTransaction would prepare them anew
+    /// (and allocate commands) for every transaction, which costs as much as a small query.</summary>
+    private Transaction Begin(bool deferred)
+    {
+        Command(deferred ? "begin deferred" : "begin immediate").ExecuteNonQuery();
+        return new Transaction(this);
+    }
 
     private sealed class Transaction : IDisposable
     {
         private readonly StoreDatabase _db;
-        private readonly SqliteTransaction _inner;
+        private bool _open = true;
 
-        public Transaction(StoreDatabase db, SqliteTransaction inner)
+        public Transaction(StoreDatabase db) => _db = db;
+
+        public void Commit()
         {
-            _db = db;
-            _inner = inner;
-            db._transaction = inner;
+            _db.Command("commit").ExecuteNonQuery();
+            _open = false;
         }
-
-        public void Commit() => _inner.Commit();
 
         public void Dispose()
         {
-            _db._transaction = null;
-            _inner.Dispose();
+            if (!_open) return;
+            _open = false;
+            // SQLite may already have rolled back by itself (after some errors); only roll back
+            // while a transaction is still open.
+            if (SQLitePCL.raw.sqlite3_get_autocommit(_db._connection.Handle) == 0)
+                _db.Command("rollback").ExecuteNonQuery();
         }
     }
 
@@ -633,6 +645,10 @@ public sealed class StoreDatabase : IDisposable
         transaction.Commit();
         return result;
     });
+
+    /// <summary>A query of a single statement: SQLite runs it on one snapshot by itself, so it
+    /// needs no explicit transaction (whose BEGIN and COMMIT would cost as much as the query).</summary>
+    private T ReadOneStatement<T>(string doing, Func<T> query) => WithRetry(doing, query);
 
     private void Write(string doing, Action change) => WithRetry(doing, () => { change(); return 0; });
 

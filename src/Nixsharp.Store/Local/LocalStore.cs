@@ -233,7 +233,8 @@ public sealed partial class LocalStore : IDisposable
         {
             using (var f = new FileStream(real, FileMode.CreateNew, FileAccess.Write)) f.Write(bytes);
             StoreFiles.Canonicalise(real);
-            var (narHash, narSize) = HashNar(real);
+            // The file holds exactly these bytes (created exclusively just now): hash them from memory.
+            var (narHash, narSize) = HashTextNar(bytes);
             return new ValidPathInfo
             {
                 Path = storePath, NarHash = ValidPathInfo.FormatNarHash(narHash), NarSize = narSize,
@@ -405,6 +406,14 @@ public sealed partial class LocalStore : IDisposable
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var sink = new HashingStream(h);
         NarWriter.Dump(realPath, sink);
+        return (h.GetHashAndReset(), sink.Length64);
+    }
+
+    private static (byte[] Hash, long Size) HashTextNar(byte[] contents)
+    {
+        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sink = new HashingStream(h);
+        NarWriter.WriteRegularFile(contents, executable: false, sink);
         return (h.GetHashAndReset(), sink.Length64);
     }
 

@@ -193,16 +193,16 @@ internal static partial class Posix
     }
 
     /// <summary>The names of a file's extended attributes (not following symlinks).</summary>
-    public static unsafe List<string> ListXattrs(string path)
+    public static unsafe IReadOnlyList<string> ListXattrs(string path)
     {
-        var names = new List<string>();
         var size = LListXattr(path, null, 0);
         if (size < 0)
         {
-            if (LastError is ENOTSUP or ENODATA) return names;
+            if (LastError is ENOTSUP or ENODATA) return [];
             throw Error($"querying extended attributes of '{path}'", LastError);
         }
-        if (size == 0) return names;
+        if (size == 0) return [];
+        var names = new List<string>();
         var buf = new byte[size + 256];
         fixed (byte* p = buf)
         {

@@ -18,14 +18,14 @@ public static class StoreFiles
     /// through another hard link is refused, so a builder cannot hard-link foreign files in.</summary>
     public static void Canonicalise(string path, uint? fromUid = null)
     {
-        var seen = new HashSet<ulong>();
-        CanonicaliseTree(path, fromUid, seen, 0);
+        // Inodes only matter when foreign owners are checked (build outputs).
+        CanonicaliseTree(path, fromUid, fromUid is null ? null : new HashSet<ulong>(), 0);
         var st = Posix.LStat(path) ?? throw new IOException($"'{path}' disappeared while it was being canonicalised");
         if (st.Uid != Posix.GetEuid())
             throw new IOException($"wrong ownership of top-level store path '{path}'");
     }
 
-    private static void CanonicaliseTree(string path, uint? fromUid, HashSet<ulong> inodesSeen, int depth)
+    private static void CanonicaliseTree(string path, uint? fromUid, HashSet<ulong>? inodesSeen, int depth)
     {
         var st = Posix.LStat(path) ?? throw new IOException($"'{path}' disappeared while it was being canonicalised");
         if (!st.IsRegular && !st.IsDirectory && !st.IsSymlink)
@@ -37,11 +37,11 @@ public static class StoreFiles
 
         if (fromUid is uint from && st.Uid != from)
         {
-            if (st.IsDirectory || !inodesSeen.Contains(st.Inode))
+            if (st.IsDirectory || inodesSeen?.Contains(st.Inode) != true)
                 throw new IOException($"invalid ownership on file '{path}'");
             return; // a second hard link to a file already canonicalised
         }
-        inodesSeen.Add(st.Inode);
+        inodesSeen?.Add(st.Inode);
 
         if (!st.IsSymlink)
         {
