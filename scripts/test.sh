@@ -8,6 +8,7 @@ need=()
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 [ -x /bin/busybox ] || need+=(busybox-static)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)   # transfer tests start their own sshd on 127.0.0.1
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq >/dev/null
