@@ -89,6 +89,26 @@ public class BuildCheckTests
     }
 
     [Fact]
+    public void WithoutTheSandboxACheckIsRefusedClearly()
+    {
+        if (!BuildScratch.CanRun) return;
+        using var s = new BuildScratch();
+        File.WriteAllText(s.Dir.Sub("default.nix"), """
+            derivation { name = "plain"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo hi > $out" ]; }
+            """);
+        var env = BuildLogTests.UnsandboxedStoreEnv(s);
+        RunResult Build(params string[] extra) => Tools.Run(Tools.Nixsharp,
+            new[] { "build", "--no-sandbox", "--no-out-link", s.Dir.Sub("default.nix") }.Concat(extra), cwd: s.Dir.Path, env: env);
+        var built = Build();
+        Assert.True(built.Code == 0, built.Stderr);
+        var outPath = built.Out.Trim();
+        var r = Build("--check");
+        Assert.Equal(1, r.Code);
+        Assert.Matches("error: cannot check '[^']*-plain.drv' without the sandbox: .*check it with '--option sandbox true'", r.Stderr);
+        Assert.Equal("hi\n", File.ReadAllText(outPath));
+    }
+
+    [Fact]
     public void AFailedCheckBuildIsABuildFailure()
     {
         if (!BuildScratch.CanRun || !Tools.NixInstalled) return;

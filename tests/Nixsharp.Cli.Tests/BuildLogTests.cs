@@ -165,6 +165,39 @@ public class BuildLogTests
         s.AssertNoLeftovers();
     }
 
+    /// <summary>A store of its own (NIX_STORE_DIR and friends) where builds may run unsandboxed.</summary>
+    internal static Dictionary<string, string> UnsandboxedStoreEnv(BuildScratch s) => new()
+    {
+        ["TMPDIR"] = s.Tmp,
+        ["NIX_STORE_DIR"] = s.Dir.Sub("plain/store"),
+        ["NIX_STATE_DIR"] = s.Dir.Sub("plain/state"),
+        ["NIX_LOG_DIR"] = s.Dir.Sub("plain/log"),
+    };
+
+    [Fact]
+    public void ATimeoutKillsWhatAnUnsandboxedBuilderStarted()
+    {
+        if (!BuildScratch.CanRun) return;
+        using var s = new BuildScratch();
+        var marker = s.Dir.Sub("marker");
+        File.WriteAllText(s.Dir.Sub("default.nix"), $$"""
+            derivation { name = "starts-children"; system = "x86_64-linux"; builder = "/bin/sh";
+              args = [ "-c" "echo start; (/bin/busybox sleep 3; /bin/busybox touch {{marker}}) & /bin/busybox sleep 100" ]; }
+            """);
+        var clock = Stopwatch.StartNew();
+        var r = Tools.Run(Tools.Nixsharp, new[] { "build", "--no-sandbox", "--no-out-link", "--timeout", "1", s.Dir.Sub("default.nix") },
+            cwd: s.Dir.Path, env: UnsandboxedStoreEnv(s));
+        Assert.True(r.Code == 101, r.Stderr);
+        Assert.Contains("from .drv file timed out after 1 seconds", r.Stderr);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+        // The background child was killed with the builder: it never gets to touch the marker.
+        Thread.Sleep(4000);
+        Assert.False(File.Exists(marker), "a process the builder started outlived the timeout");
+        var drv = Directory.GetFiles(s.Dir.Sub("plain/store"), "*.drv").Single();
+        var log = Tools.Run(Tools.Nixsharp, new[] { "log", drv }, env: UnsandboxedStoreEnv(s));
+        Assert.Equal("start\n", log.Out);
+    }
+
     [Fact]
     public void TheLogSizeLimitKillsTheBuildAsNixDoes()
     {
