@@ -20,6 +20,12 @@ public enum BuildStatus
     HashMismatch,
     /// <summary>Not attempted because another build failed first (without --keep-going).</summary>
     Cancelled,
+    /// <summary>Killed for running longer than timeout, or silent longer than max-silent-time.</summary>
+    TimedOut,
+    /// <summary>Killed for writing more than max-build-log-size bytes of output.</summary>
+    LogLimitExceeded,
+    /// <summary>A --check rebuild produced an output different from the valid one.</summary>
+    NotDeterministic,
 }
 
 /// <summary>A build of one derivation failed; the message is Nix's.</summary>

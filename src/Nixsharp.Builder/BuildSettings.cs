@@ -1,5 +1,6 @@
 // What a build run may do: how many builds at once, whether to sandbox, which host paths the
-// sandbox gets, and the platform this machine builds for. Passed explicitly (no global settings).
+// sandbox gets, the platform this machine builds for, limits on builders, where their output goes,
+// and whether to check (rebuild and compare) instead of build. Passed explicitly (no global settings).
 namespace Nixsharp.Builder;
 
 /// <summary>Nix's `sandbox` setting: true, false or relaxed (fixed-output derivations and those
@@ -31,4 +32,22 @@ public sealed record BuildSettings
     public string? BwrapPath { get; init; }
     /// <summary>Where build directories go (Nix uses TMPDIR, else /tmp).</summary>
     public string TempDir { get; init; } = "/tmp";
+    /// <summary>Seconds a builder may run before it is killed (timeout; 0: no limit).</summary>
+    public int Timeout { get; init; }
+    /// <summary>Seconds a builder may stay silent before it is killed (max-silent-time; 0: no limit).</summary>
+    public int MaxSilentTime { get; init; }
+    /// <summary>Bytes of output a builder may write before it is killed (max-build-log-size; 0: no limit).</summary>
+    public long MaxLogSize { get; init; }
+    /// <summary>Store each build's output in the log directory (keep-build-log).</summary>
+    public bool KeepLog { get; init; } = true;
+    /// <summary>bzip2-compress stored logs (compress-build-log).</summary>
+    public bool CompressLog { get; init; } = true;
+    /// <summary>Pass builder output on to the log as it comes (false for nix-build -Q, whose build
+    /// errors then end with the last LogLines lines instead).</summary>
+    public bool VerboseBuild { get; init; } = true;
+    /// <summary>How many of the last lines a failed builder's error shows when output is not passed on (log-lines).</summary>
+    public int LogLines { get; init; } = 10;
+    /// <summary>Rebuild the requested derivations, whose outputs must be valid, and compare the
+    /// results with the valid outputs instead of building what is missing (--check).</summary>
+    public bool Check { get; init; }
 }

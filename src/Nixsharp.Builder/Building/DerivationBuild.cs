@@ -1,8 +1,10 @@
 // Building one derivation, as Nix 2.8's LocalDerivationGoal does: lock the output paths, look
 // again whether someone else built them meanwhile, clear leftovers, prepare the build directory and
-// environment, run the builder (in the sandbox unless told otherwise), then hand the outputs to
-// OutputRegistration. Nothing becomes valid unless every step succeeds; whatever a failure or a
-// kill leaves behind is invalid and is cleared by the next attempt.
+// environment, run the builder (in the sandbox unless told otherwise; its output stored as the
+// derivation's log; killed when it runs or stays silent too long or writes too much), then hand the
+// outputs to OutputRegistration. Nothing becomes valid unless every step succeeds; whatever a
+// failure or a kill leaves behind is invalid and is cleared by the next attempt. A check (--check)
+// rebuilds a derivation whose outputs are valid, in the sandbox, and compares instead.
 namespace Nixsharp.Builder.Building;
 
 using System.Text;
@@ -23,13 +25,19 @@ internal sealed partial class DerivationBuild
     private readonly IReadOnlySet<string> _wantedOutputs;
     /// <summary>Paths of the input derivations' outputs this derivation uses.</summary>
     private readonly IReadOnlyCollection<string> _inputDrvOutputPaths;
+    /// <summary>Rebuild and compare with the valid outputs (--check) rather than build.</summary>
+    private readonly bool _check;
 
     public DerivationBuild(LocalStore store, BuildSettings settings, IBuildLog log, BuildEnvironmentHost host,
-        string drvPath, Derivation drv, IReadOnlySet<string> wantedOutputs, IReadOnlyCollection<string> inputDrvOutputPaths)
+        string drvPath, Derivation drv, IReadOnlySet<string> wantedOutputs, IReadOnlyCollection<string> inputDrvOutputPaths, bool check = false)
     {
         _store = store; _settings = settings; _log = log; _host = host;
-        DrvPath = drvPath; Drv = drv; _wantedOutputs = wantedOutputs; _inputDrvOutputPaths = inputDrvOutputPaths;
+        DrvPath = drvPath; Drv = drv; _wantedOutputs = wantedOutputs; _inputDrvOutputPaths = inputDrvOutputPaths; _check = check;
     }
+
+    /// <summary>The derivation with the outputs wanted of it, as Nix names a build in its errors ("DRV!out", "DRV!*").</summary>
+    private string DrvPathWithOutputs =>
+        DrvPath + "!" + (_wantedOutputs.Count == 0 ? "*" : string.Join(",", _wantedOutputs.Order(StringComparer.Ordinal)));
 
     private string DrvBaseName => DrvPath.Substring(DrvPath.LastIndexOf('/') + 1);
     /// <summary>The name part of the .drv's store path ("hello-1.0.drv").</summary>
@@ -57,7 +65,12 @@ internal sealed partial class DerivationBuild
         }
         using (locks)
         {
-            if (WantedOutputsValid(outputs))
+            if (_check)
+            {
+                if (!WantedOutputsValid(outputs))
+                    throw new BuildException(BuildStatus.MiscFailure, $"some outputs of '{DrvPath}' are not valid, so checking is not possible");
+            }
+            else if (WantedOutputsValid(outputs))
             {
                 // Someone beat us to it; the lock files can go, as every later locker sees valid paths.
                 locks.SetDeletion(true);
@@ -98,11 +111,16 @@ internal sealed partial class DerivationBuild
         var buildDirInBuilder = useSandbox ? _settings.SandboxBuildDir : buildDir;
         string? chroot = null;
         bool succeeded = false;
+        BuilderOutputSink? sink = null;
         try
         {
             var env = BuilderEnvironment.Create(Drv, options, _store.StoreDir, _settings.Cores, buildDir, buildDirInBuilder, outputs, _host.GetEnv);
             if (options.StructuredAttrs is null) WriteExportedReferencesGraphs(buildDir, inputPaths);
 
+            // The log is started just before the builder, replacing an earlier build's (a check's too, as in Nix).
+            BuilderOutputSink OpenSink() => sink = new BuilderOutputSink(DrvPath,
+                _settings.KeepLog ? BuildLogs.Create(_store.Layout, DrvPath, _settings.CompressLog) : null,
+                _settings.VerboseBuild ? _log : null, _settings.MaxLogSize, _settings.LogLines);
             BuilderProcess process;
             if (useSandbox)
             {
@@ -112,8 +130,12 @@ internal sealed partial class DerivationBuild
                 var bwrap = _host.Bwrap();
                 var argv0 = _host.BwrapSupportsArgv0 ? BaseName(Drv.Builder) : null;
                 process = StartOnThisThread(bwrap, fd => BubblewrapSandbox.Arguments(layout, Drv.Builder, Drv.Args, argv0, fd), env, "/",
-                    SeccompFilter.CreateInheritableFd);
+                    OpenSink(), SeccompFilter.CreateInheritableFd);
             }
+            else if (_check)
+                throw new BuildException(BuildStatus.MiscFailure,
+                    $"cannot check '{DrvPath}' without the sandbox: nixsharp rebuilds valid outputs only in the sandbox " +
+                    "(it does not rewrite output paths yet); check it with '--option sandbox true'");
             else
             {
                 // Without a sandbox the builder writes straight into the store: a valid output must
@@ -127,25 +149,44 @@ internal sealed partial class DerivationBuild
                         $"home directory '{BuilderEnvironment.HomeDir}' exists; please remove it to assure purity of builds without sandboxing");
                 if (!File.Exists(Drv.Builder))
                     throw new BuildException(BuildStatus.MiscFailure, $"executing '{Drv.Builder}': No such file or directory");
-                process = StartOnThisThread(Drv.Builder, _ => Drv.Args, env, buildDir);
+                process = StartOnThisThread(Drv.Builder, _ => Drv.Args, env, buildDir, OpenSink());
             }
 
-            int exitCode;
-            using (process) exitCode = process.Wait(cancel);
-            if (exitCode != 0)
+            BuilderExit exit;
+            using (process) exit = process.Wait(cancel, _settings.Timeout, _settings.MaxSilentTime);
+            sink!.Finish();
+            if (sink.LogFileError is { } logError)
+                _log.Info($"warning: the build log of '{DrvPath}' is incomplete: {logError}");
+            switch (exit.KilledFor)
+            {
+                case BuilderKill.Timeout:
+                    throw new BuildException(BuildStatus.TimedOut,
+                        $"building of '{DrvPathWithOutputs}' from .drv file timed out after {_settings.Timeout} seconds");
+                case BuilderKill.Silence:
+                    throw new BuildException(BuildStatus.TimedOut,
+                        $"building of '{DrvPathWithOutputs}' from .drv file timed out after {_settings.MaxSilentTime} seconds of silence");
+                case BuilderKill.OutputRefused:
+                    throw new BuildException(BuildStatus.LogLimitExceeded,
+                        $"building of '{DrvPathWithOutputs}' from .drv file killed after writing more than {_settings.MaxLogSize} bytes of log output");
+            }
+            if (exit.ExitCode != 0)
             {
                 // A fixed-output build may fail for outside reasons (the network): not permanent.
                 var status = Drv.IsFixedOutput || !useSandbox ? BuildStatus.TransientFailure : BuildStatus.PermanentFailure;
-                throw new BuildException(status, $"builder for '{DrvPath}' {DescribeExit(exitCode, useSandbox)}");
+                // Output that was not shown as it came ends the error instead.
+                var tail = _settings.VerboseBuild ? "" : sink.TailForError();
+                throw new BuildException(status, $"builder for '{DrvPath}' {DescribeExit(exit.ExitCode, useSandbox)}{tail}");
             }
 
             var registration = new OutputRegistration(_store, DrvPath, Drv, options, inputPaths, outputs,
                 name => chroot is not null ? chroot + outputs[name] : _store.ToRealPath(outputs[name]));
+            if (_check) registration.CompareWithValid(keepDifferent: _settings.KeepFailed);
             registration.Run();
             succeeded = true;
         }
         finally
         {
+            sink?.Dispose();
             if (chroot is not null)
                 try { StoreFiles.DeleteTree(chroot); } catch (IOException) { }
             if (!succeeded && _settings.KeepFailed && !cancel.IsCancellationRequested)
@@ -158,13 +199,12 @@ internal sealed partial class DerivationBuild
         }
     }
 
-    private BuilderProcess StartOnThisThread(string program, Func<int?, IEnumerable<string>> args, IReadOnlyDictionary<string, string> env, string cwd,
-        Func<int>? inheritedFd = null)
+    private static BuilderProcess StartOnThisThread(string program, Func<int?, IEnumerable<string>> args, IReadOnlyDictionary<string, string> env, string cwd,
+        BuilderOutputSink sink, Func<int>? inheritedFd = null)
     {
         // Personality (no address-space randomisation) is per thread and inherited by children.
         NativeMethods.DisableAddressRandomisationForChildren();
-        var drvPath = DrvPath;
-        return BuilderProcess.Start(program, args, env, cwd, (buf, n) => _log.BuilderOutput(drvPath, buf.AsSpan(0, n)), inheritedFd);
+        return BuilderProcess.Start(program, args, env, cwd, sink.Receive, inheritedFd);
     }
 
     private static string DescribeExit(int exitCode, bool sandboxed)

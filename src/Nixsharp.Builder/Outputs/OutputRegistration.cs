@@ -3,7 +3,8 @@
 // for references to the input closure and to the other outputs, hashed, checked (fixed-output
 // hashes; allowedReferences and friends), moved into the store and registered, all outputs in
 // one transaction, with the .drv as deriver. Nix 2.8's registerOutputs, without hash rewriting:
-// nixsharp builds outputs at their final store paths (in the sandbox's store directory).
+// nixsharp builds outputs at their final store paths (in the sandbox's store directory). A check
+// (--check) compares the NAR hash of what was built with that of each valid output instead.
 namespace Nixsharp.Builder.Outputs;
 
 using Nixsharp.Builder.Building;
@@ -45,26 +46,7 @@ internal sealed class OutputRegistration
 
         var scanned = new Dictionary<string, Scanned>(StringComparer.Ordinal);
         foreach (var (name, path) in toRegister.OrderBy(o => o.Key, StringComparer.Ordinal))
-        {
-            var actual = _builtAt(name);
-            var st = NativeMethods.LStat(actual) ?? throw Rejected(
-                $"builder for '{_drvPath}' failed to produce output path for output '{name}' at '{actual}'");
-            // Writable by group or others: someone else may have interfered with the build.
-            if (!st.IsSymlink && (st.Mode & 0x12 /* S_IWGRP | S_IWOTH */) != 0)
-                throw Rejected($"suspicious ownership or permission on '{actual}' for output '{name}'; rejecting this build output");
-            try
-            {
-                // Canonicalise before reading: a hard link to a file the builder does not own is refused here.
-                StoreFiles.Canonicalise(actual, euid);
-            }
-            catch (IOException e) { throw Rejected(e.Message); }
-
-            var scanner = new ReferenceScanner(referenceable);
-            using var sink = new ScanningHashStream(scanner);
-            NarWriter.Dump(actual, sink);
-            scanned[name] = new Scanned(name, path, actual, st, new HashSet<string>(scanner.Found, StringComparer.Ordinal),
-                sink.GetHash(), sink.BytesWritten);
-        }
+            scanned[name] = Scan(name, path, referenceable, euid);
 
         CheckNoCycles(scanned);
 
@@ -100,6 +82,58 @@ internal sealed class OutputRegistration
         foreach (var (_, s) in scanned) MoveIntoStore(s.BuiltAt, _store.ToRealPath(s.Path));
         _store.Register(infos.Values.ToList());
     }
+
+    /// <summary>Checks, canonicalises, hashes and scans the output built for `name`.</summary>
+    private Scanned Scan(string name, string path, IReadOnlySet<string> referenceable, uint euid)
+    {
+        var actual = _builtAt(name);
+        var st = NativeMethods.LStat(actual) ?? throw Rejected(
+            $"builder for '{_drvPath}' failed to produce output path for output '{name}' at '{actual}'");
+        // Writable by group or others: someone else may have interfered with the build.
+        if (!st.IsSymlink && (st.Mode & 0x12 /* S_IWGRP | S_IWOTH */) != 0)
+            throw Rejected($"suspicious ownership or permission on '{actual}' for output '{name}'; rejecting this build output");
+        try
+        {
+            // Canonicalise before reading: a hard link to a file the builder does not own is refused here.
+            StoreFiles.Canonicalise(actual, euid);
+        }
+        catch (IOException e) { throw Rejected(e.Message); }
+
+        var scanner = new ReferenceScanner(referenceable);
+        using var sink = new ScanningHashStream(scanner);
+        NarWriter.Dump(actual, sink);
+        return new Scanned(name, path, actual, st, new HashSet<string>(scanner.Found, StringComparer.Ordinal),
+            sink.GetHash(), sink.BytesWritten);
+    }
+
+    /// <summary>--check: every output that is valid must have been built again exactly (the same
+    /// NAR hash). The first that differs fails the check; with `keepDifferent` (--keep-failed) what
+    /// was built is kept beside it as OUTPUT.check, as Nix does.</summary>
+    public void CompareWithValid(bool keepDifferent)
+    {
+        var referenceable = new HashSet<string>(_inputPaths, StringComparer.Ordinal);
+        referenceable.UnionWith(_outputs.Values);
+        uint euid = NativeMethods.GetEuid();
+        foreach (var (name, path) in _outputs.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            var valid = _store.QueryPathInfo(path);
+            if (valid is null) continue;
+            var built = Scan(name, path, referenceable, euid);
+            if (Hash.ParseAnyPrefixed(valid.NarHash).Equals(new Hash(HashType.Sha256, built.NarHash))) continue;
+            var realPath = _store.ToRealPath(path);
+            var message = $"derivation '{_drvPath}' may not be deterministic: output '{realPath}' differs";
+            if (keepDifferent)
+            {
+                var kept = realPath + CheckSuffix;
+                MoveIntoStore(built.BuiltAt, kept);
+                message += $" from '{kept}'";
+            }
+            throw new BuildException(BuildStatus.NotDeterministic, message);
+        }
+    }
+
+    /// <summary>Appended to an output's path to name a differing rebuild kept by --check --keep-failed.</summary>
+    public const string CheckSuffix = ".check";
 
     private BuildException Rejected(string message) => new(BuildStatus.OutputRejected, message);
 

@@ -3,7 +3,8 @@
 // builders at once. A failure fails the derivations that depend on it; without --keep-going the
 // whole run stops at the first failure (running builders are killed), as Nix's worker does once a
 // requested derivation has failed. Concurrent nixsharp (or Nix) processes building the same
-// derivation are kept apart by the output path locks each build takes.
+// derivation are kept apart by the output path locks each build takes. With --check, the requested
+// derivations are built again even though valid (their inputs as usual) and compared.
 namespace Nixsharp.Builder.Scheduling;
 
 using System.Collections.Concurrent;
@@ -44,6 +45,8 @@ public sealed class Realiser
         public readonly HashSet<string> Wanted = new(StringComparer.Ordinal);
         public bool WantsAll;
         public bool NeedsBuild;
+        /// <summary>Requested with --check: rebuilt and compared whether or not valid.</summary>
+        public bool Check;
         public bool IsTop;
         public readonly List<Goal> Dependencies = new();
         public readonly List<Goal> Dependents = new();
@@ -53,6 +56,8 @@ public sealed class Realiser
         public int DependenciesFailed;
         /// <summary>Nix orders its goals by derivation name, then path.</summary>
         public string Key => "b$" + DrvPath.Substring(DrvPath.LastIndexOf('/') + 34) + "$" + DrvPath;
+        /// <summary>Whether a build of it is started: it is missing something, or it is checked.</summary>
+        public bool Runs => NeedsBuild || Check;
     }
 
     private readonly Dictionary<string, Goal> _goals = new(StringComparer.Ordinal);
@@ -82,7 +87,8 @@ public sealed class Realiser
                     throw new RealiseException(1, $"path '{drvPath}' is not valid");
                 _store.AddTempRoot(drvPath);
                 var drv = _store.ReadDerivationFile(drvPath);
-                g = new Goal { DrvPath = drvPath, Drv = drv };
+                // Requests come first in the queue, so a derivation checked is met first as one.
+                g = new Goal { DrvPath = drvPath, Drv = drv, Check = top && _settings.Check };
                 _goals[drvPath] = g;
                 // Keep every output of every derivation looked at from the collector while we run.
                 foreach (var o in drv.Outputs.Values)
@@ -100,8 +106,11 @@ public sealed class Realiser
             if (!grew || g.NeedsBuild) continue;
             bool allValid = g.Drv.Outputs.All(o =>
                 !(g.WantsAll || g.Wanted.Contains(o.Key)) || (o.Value.Path.Length > 0 && _store.IsValidPath(o.Value.Path)));
-            if (allValid) continue;
-            g.NeedsBuild = true;
+            // What is missing is listed as to be built, checked or not (as Nix lists it); a check of
+            // what is not valid fails without building its inputs.
+            if (g.Check) { g.NeedsBuild = !allValid; if (!allValid) continue; }
+            else if (allValid) continue;
+            else g.NeedsBuild = true;
             foreach (var src in g.Drv.InputSrcs)
                 if (!_store.IsValidPath(src))
                     throw new RealiseException(1, $"dependency '{src}' of '{drvPath}' does not exist, and substitution is disabled");
@@ -109,9 +118,9 @@ public sealed class Realiser
                 todo.Enqueue((dep, depOutputs, false));
         }
         // Edges between derivations that need building.
-        foreach (var g in _goals.Values.Where(g => g.NeedsBuild))
+        foreach (var g in _goals.Values.Where(g => g.Runs))
             foreach (var dep in g.Drv.InputDrvs.Keys)
-                if (_goals.TryGetValue(dep, out var d) && d.NeedsBuild)
+                if (_goals.TryGetValue(dep, out var d) && d.Runs)
                 {
                     g.Dependencies.Add(d);
                     d.Dependents.Add(g);
@@ -127,7 +136,7 @@ public sealed class Realiser
         // Builders get the permissions Nix gives them: files 0644, directories 0755 by default.
         NativeMethods.Umask(0x12 /* 022 */);
 
-        var toBuild = _goals.Values.Where(g => g.NeedsBuild).ToList();
+        var toBuild = _goals.Values.Where(g => g.Runs).ToList();
         foreach (var g in toBuild) g.DependenciesLeft = g.Dependencies.Count;
         // Ready derivations start in Nix's goal order (by name).
         var ready = new SortedSet<Goal>(Comparer<Goal>.Create((a, b) => string.CompareOrdinal(a.Key, b.Key)));
@@ -136,7 +145,7 @@ public sealed class Realiser
         var finished = new BlockingCollection<Finished>();
         var running = new Dictionary<Goal, CancellationTokenSource>();
         bool stopping = false;
-        bool permanentFailure = false, hashMismatch = false;
+        bool permanentFailure = false, hashMismatch = false, timedOut = false, notDeterministic = false;
         int built = 0;
         if (_settings.MaxJobs <= 0 && toBuild.Count > 0)
             throw new RealiseException(1, "unable to start any build; either increase '--max-jobs' or enable remote builds." +
@@ -149,6 +158,8 @@ public sealed class Realiser
             g.Error = message;
             if (status == BuildStatus.PermanentFailure) permanentFailure = true;
             if (status == BuildStatus.HashMismatch) hashMismatch = true;
+            if (status == BuildStatus.TimedOut) timedOut = true;
+            if (status == BuildStatus.NotDeterministic) notDeterministic = true;
             // Errors of derivations others were waiting for are printed as they happen.
             if (g.Dependents.Count > 0 && status != BuildStatus.Cancelled) _log.Error(message);
             if (!_settings.KeepGoing) stopping = true;
@@ -199,12 +210,12 @@ public sealed class Realiser
                 foreach (var (_, cts) in running) cts.Cancel();
         }
 
-        var statuses = _goals.Values.ToDictionary(g => g.DrvPath, g => g.Status ?? (g.NeedsBuild ? BuildStatus.Cancelled : BuildStatus.AlreadyValid), StringComparer.Ordinal);
-        var failedTops = _goals.Values.Where(g => g.IsTop && g.NeedsBuild && g.Status is not (BuildStatus.Built or BuildStatus.AlreadyValid))
+        var statuses = _goals.Values.ToDictionary(g => g.DrvPath, g => g.Status ?? (g.Runs ? BuildStatus.Cancelled : BuildStatus.AlreadyValid), StringComparer.Ordinal);
+        var failedTops = _goals.Values.Where(g => g.IsTop && g.Runs && g.Status is not (BuildStatus.Built or BuildStatus.AlreadyValid))
             .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         if (failedTops.Count == 0) return new RealiseResult(statuses, built);
 
-        int exitStatus = ExitStatus(permanentFailure, hashMismatch);
+        int exitStatus = ExitStatus(permanentFailure, hashMismatch, timedOut, notDeterministic);
         // A requested derivation that others also depended on has had its error printed already.
         var withErrors = failedTops.Where(g => g.Error is not null && g.Status != BuildStatus.Cancelled && g.Dependents.Count == 0).ToList();
         if (failedTops.Count == 1 && withErrors.Count == 1)
@@ -216,13 +227,16 @@ public sealed class Realiser
             $"build of {string.Join(", ", failedTops.Select(g => g.DrvPath).Order(StringComparer.Ordinal).Select(p => $"'{p}'"))} failed");
     }
 
-    /// <summary>Nix's exit status: 100 plus 4 for a build failure, 2 for a hash mismatch (1 for a
-    /// timeout, 8 for non-determinism, not produced yet); 1 for other failures.</summary>
-    private static int ExitStatus(bool permanentFailure, bool hashMismatch)
+    /// <summary>Nix's exit status: 0x60 plus 4 for a build failure (a timeout and a hash mismatch
+    /// count as one), 1 for a timeout, 2 for a hash mismatch, 8 for a check that found a difference;
+    /// 1 for other failures.</summary>
+    private static int ExitStatus(bool permanentFailure, bool hashMismatch, bool timedOut, bool notDeterministic)
     {
         int mask = 0;
-        if (permanentFailure || hashMismatch) mask |= 0x04;
+        if (permanentFailure || hashMismatch || timedOut) mask |= 0x04;
+        if (timedOut) mask |= 0x01;
         if (hashMismatch) mask |= 0x02;
+        if (notDeterministic) mask |= 0x08;
         return mask == 0 ? 1 : mask | 0x60;
     }
 
@@ -240,14 +254,14 @@ public sealed class Realiser
             }
         }
         var wanted = g.WantsAll ? new HashSet<string>(StringComparer.Ordinal) : new HashSet<string>(g.Wanted, StringComparer.Ordinal);
-        var build = new DerivationBuild(_store, _settings, _log, _host, g.DrvPath, g.Drv, wanted, inputOutputs);
+        var build = new DerivationBuild(_store, _settings, _log, _host, g.DrvPath, g.Drv, wanted, inputOutputs, g.Check);
         // One thread per builder: the builder is a process, the thread waits for it.
         var t = new Thread(() =>
         {
             try
             {
                 // Announced when the builder is about to start (after any wait for locks), as Nix does.
-                var status = build.Run(cancel, () => _log.Info($"building '{g.DrvPath}'..."));
+                var status = build.Run(cancel, () => _log.Info(g.Check ? $"checking outputs of '{g.DrvPath}'..." : $"building '{g.DrvPath}'..."));
                 finished.Add(new Finished(g, status, null));
             }
             catch (OperationCanceledException)

@@ -32,8 +32,9 @@ public static class BuildCommand
         "  --show-trace        show the evaluation trace of errors\n" +
         "\n" +
         "Builds run in a bubblewrap sandbox (install 'bubblewrap'); /bin/sh in it is /bin/busybox unless\n" +
-        "sandbox-paths says otherwise. Exit status as nix-build: 100 when a builder failed, 102 on a\n" +
-        "fixed-output hash mismatch, 1 for other errors.\n";
+        "sandbox-paths says otherwise. Exit status as nix-build: 100 when a builder failed, 101 when it\n" +
+        "timed out, 102 on a fixed-output hash mismatch, 104 when --check found a difference, 1 for other errors.\n" +
+        BuildFlags.LogsHelp;
 
     public static int Run(string[] args, CliIo io)
     {

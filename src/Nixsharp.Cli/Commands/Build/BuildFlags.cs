@@ -1,6 +1,6 @@
 // The build settings shared by `build` and `store realise`: max-jobs, cores, keep-going,
-// keep-failed, dry-run and the sandbox options, from flags and `--option NAME VALUE` as Nix names
-// them; and the log that prints what builds do on standard error.
+// keep-failed, dry-run, the sandbox options, limits on builders, build logs and --check, from flags
+// and `--option NAME VALUE` as Nix names them; and the log that prints what builds do on standard error.
 namespace Nixsharp.Cli.Commands.Build;
 
 using System.Text;
@@ -19,6 +19,14 @@ public sealed class BuildFlags
     public List<string> ExtraSandboxPaths { get; } = new();
     public string? System { get; private set; }
     public string SandboxBuildDir { get; private set; } = "/build";
+    public int Timeout { get; private set; }
+    public int MaxSilentTime { get; private set; }
+    public long MaxLogSize { get; private set; }
+    public bool KeepLog { get; private set; } = true;
+    public bool CompressLog { get; private set; } = true;
+    public bool VerboseBuild { get; private set; } = true;
+    public int LogLines { get; private set; } = 10;
+    public bool Check { get; private set; }
 
     public const string Help =
         "  --max-jobs, -j N    run up to N builders at once ('auto': one per CPU; default 1)\n" +
@@ -27,9 +35,22 @@ public sealed class BuildFlags
         "  --keep-failed, -K   keep the build directory of a failed build\n" +
         "  --dry-run           print what would be built, build nothing\n" +
         "  --no-sandbox        build without the sandbox (same as --option sandbox false)\n" +
+        "  --timeout N         kill a builder that runs longer than N seconds (0: no limit)\n" +
+        "  --max-silent-time N kill a builder that writes nothing for N seconds (0: no limit)\n" +
+        "  -Q, --no-build-output  do not show builder output (it is still stored in the build log;\n" +
+        "                      a failed build's error ends with its last lines)\n" +
+        "  --check             rebuild derivations whose outputs are valid and fail (exit 104) if\n" +
+        "                      any output differs; with --keep-failed the new one is kept as OUT.check\n" +
+        "                      (needs the sandbox); --rebuild is the same\n" +
         "  --option NAME VAL   a Nix setting: sandbox (true/false/relaxed), sandbox-paths,\n" +
         "                      extra-sandbox-paths, max-jobs, cores, keep-going, keep-failed,\n" +
-        "                      system, sandbox-build-dir\n";
+        "                      system, sandbox-build-dir, timeout, max-silent-time,\n" +
+        "                      max-build-log-size (bytes, 0: no limit), keep-build-log,\n" +
+        "                      compress-build-log, log-lines\n";
+
+    /// <summary>Said at the end of the build commands' help.</summary>
+    public const string LogsHelp =
+        "Build logs are kept as Nix keeps them (bzip2, under the store's log directory); 'nixsharp log PATH' prints one.\n";
 
     /// <summary>Takes a build flag at args[i] (advancing i past its values); false if it is not one.</summary>
     public bool TryParse(string[] args, ref int i)
@@ -43,6 +64,11 @@ public sealed class BuildFlags
             case "--dry-run": DryRun = true; return true;
             case "--sandbox": Sandbox = SandboxMode.Enabled; return true;
             case "--no-sandbox": Sandbox = SandboxMode.Disabled; return true;
+            case "--timeout": SetOption("timeout", Need(args, ref i)); return true;
+            case "--max-silent-time": SetOption("max-silent-time", Need(args, ref i)); return true;
+            case "--no-build-output": case "-Q": VerboseBuild = false; return true;
+            // nix-build and nix-store take --check; --rebuild is what the newer `nix build` calls it.
+            case "--check": case "--rebuild": Check = true; return true;
             case "--option":
             {
                 if (i + 2 >= args.Length) return false;
@@ -57,7 +83,9 @@ public sealed class BuildFlags
 
     private static bool IsBuildOption(string name) => name is "sandbox" or "sandbox-paths" or "extra-sandbox-paths" or "max-jobs"
         or "cores" or "keep-going" or "keep-failed" or "system" or "sandbox-build-dir" or "build-use-sandbox"
-        or "substituters" or "extra-substituters" or "sandbox-fallback";
+        or "substituters" or "extra-substituters" or "sandbox-fallback"
+        or "timeout" or "build-timeout" or "max-silent-time" or "build-max-silent-time" or "max-build-log-size" or "build-max-log-size"
+        or "keep-build-log" or "build-keep-log" or "compress-build-log" or "build-compress-log" or "log-lines";
 
     public void SetOption(string name, string value)
     {
@@ -86,10 +114,22 @@ public sealed class BuildFlags
             case "sandbox-paths": SandboxPathsValue = value; break;
             case "extra-sandbox-paths": ExtraSandboxPaths.Add(value); break;
             case "system": System = value; break;
+            // Nix 2.8 still accepts the older build-* names of these.
+            case "timeout": case "build-timeout": Timeout = (int)Number(name, value, int.MaxValue); break;
+            case "max-silent-time": case "build-max-silent-time": MaxSilentTime = (int)Number(name, value, int.MaxValue); break;
+            case "max-build-log-size": case "build-max-log-size": MaxLogSize = Number(name, value, long.MaxValue); break;
+            case "keep-build-log": case "build-keep-log": KeepLog = Bool(name, value); break;
+            case "compress-build-log": case "build-compress-log": CompressLog = Bool(name, value); break;
+            case "log-lines": LogLines = (int)Number(name, value, int.MaxValue); break;
             case "sandbox-build-dir": SandboxBuildDir = value; break;
             default: break; // substituters and the like: nothing to substitute from yet
         }
     }
+
+    private static long Number(string name, string value, long max) =>
+        long.TryParse(value, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out var n) && n <= max
+            ? n
+            : throw new UsageException($"option '{name}' has invalid value '{value}'");
 
     private static bool Bool(string name, string value) => value switch
     {
@@ -137,6 +177,14 @@ public sealed class BuildFlags
             SandboxBuildDir = SandboxBuildDir,
             System = System ?? "x86_64-linux",
             TempDir = tmp,
+            Timeout = Timeout,
+            MaxSilentTime = MaxSilentTime,
+            MaxLogSize = MaxLogSize,
+            KeepLog = KeepLog,
+            CompressLog = CompressLog,
+            VerboseBuild = VerboseBuild,
+            LogLines = LogLines,
+            Check = Check,
         };
     }
 
@@ -177,7 +225,13 @@ public sealed class StderrBuildLog : IBuildLog
 {
     private readonly CliIo _io;
     private readonly object _gate = new();
-    public StderrBuildLog(CliIo io) { _io = io; }
+    /// <summary>Colour sequences in builder output are kept only for a terminal, as Nix does.</summary>
+    private readonly bool _keepColours;
+    public StderrBuildLog(CliIo io)
+    {
+        _io = io;
+        _keepColours = io.OwnsProcess && !Console.IsErrorRedirected;
+    }
 
     public void Info(string line)
     {
@@ -189,11 +243,13 @@ public sealed class StderrBuildLog : IBuildLog
         lock (_gate) _io.Err(Store.StoreCommand.Encode(BuildFlags.FormatError(message)));
     }
 
-    public void BuilderOutput(string drvPath, ReadOnlySpan<byte> bytes)
+    public void BuilderLine(string drvPath, ReadOnlySpan<byte> line)
     {
+        var shown = LogLineFilter.Filter(line, _keepColours);
         lock (_gate)
         {
-            _io.Stderr.Write(bytes);
+            _io.Stderr.Write(shown);
+            _io.Stderr.WriteByte((byte)'\n');
             _io.Stderr.Flush();
         }
     }

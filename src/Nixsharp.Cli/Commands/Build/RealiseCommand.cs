@@ -19,7 +19,10 @@ public static class RealiseCommand
         "  --store STORE       the store to use ('auto', 'local', a directory, 'local?root=DIR')\n" +
         "  --add-root PATH     register the outputs as GC roots PATH, PATH-2, ... (PATH-OUT for outputs other than out)\n" +
         "  --ignore-unknown    skip paths that are not valid and cannot be built\n" +
-        BuildFlags.Help;
+        BuildFlags.Help +
+        "Exit status as nix-store: 100 when a builder failed, 101 when it timed out, 102 on a fixed-output\n" +
+        "hash mismatch, 104 when --check found a difference, 1 for other errors.\n" +
+        BuildFlags.LogsHelp;
 
     public static int Run(string[] args, CliIo io) => StoreCommand.Guard(io, () =>
     {
