@@ -11,6 +11,15 @@ public interface IBuildLog
     /// <summary>A line a builder wrote (standard output or error), without its newline and with
     /// carriage returns applied; raw bytes, not yet made fit for a terminal (see LogLineFilter).</summary>
     void BuilderLine(string drvPath, ReadOnlySpan<byte> line);
+
+    // Progress events, for logs that show what is going on (a status line); plain logs ignore them.
+
+    /// <summary>The run will build (or check) this many derivations.</summary>
+    void RunPlanned(int derivations) { }
+    /// <summary>A builder is starting for this derivation (after any wait for its locks).</summary>
+    void BuildStarted(string drvPath) { }
+    /// <summary>A derivation of the run is done: built, found valid meanwhile, failed or cancelled.</summary>
+    void BuildEnded(string drvPath, BuildStatus status) { }
 }
 
 /// <summary>A log that drops everything (tests, --quiet).</summary>

@@ -151,11 +151,13 @@ public sealed class Realiser
             throw new RealiseException(1, "unable to start any build; either increase '--max-jobs' or enable remote builds." +
                                           "\nhttps://nixos.org/manual/nix/stable/advanced-topics/distributed-builds.html");
         int maxJobs = _settings.MaxJobs;
+        _log.RunPlanned(toBuild.Count);
 
         void Fail(Goal g, BuildStatus status, string message)
         {
             g.Status = status;
             g.Error = message;
+            _log.BuildEnded(g.DrvPath, status);
             if (status == BuildStatus.PermanentFailure) permanentFailure = true;
             if (status == BuildStatus.HashMismatch) hashMismatch = true;
             if (status == BuildStatus.TimedOut) timedOut = true;
@@ -193,6 +195,7 @@ public sealed class Realiser
             if (f.Status is BuildStatus.Built or BuildStatus.AlreadyValid)
             {
                 f.Goal.Status = f.Status;
+                _log.BuildEnded(f.Goal.DrvPath, f.Status);
                 if (f.Status == BuildStatus.Built) built++;
                 foreach (var d in f.Goal.Dependents)
                     if (d.Status is null && --d.DependenciesLeft == 0)
@@ -202,7 +205,11 @@ public sealed class Realiser
                         else ready.Add(d);
                     }
             }
-            else if (f.Status == BuildStatus.Cancelled) f.Goal.Status = BuildStatus.Cancelled;
+            else if (f.Status == BuildStatus.Cancelled)
+            {
+                f.Goal.Status = BuildStatus.Cancelled;
+                _log.BuildEnded(f.Goal.DrvPath, BuildStatus.Cancelled);
+            }
             else Fail(f.Goal, f.Status, f.Error!);
 
             if (stopping)
@@ -261,7 +268,11 @@ public sealed class Realiser
             try
             {
                 // Announced when the builder is about to start (after any wait for locks), as Nix does.
-                var status = build.Run(cancel, () => _log.Info(g.Check ? $"checking outputs of '{g.DrvPath}'..." : $"building '{g.DrvPath}'..."));
+                var status = build.Run(cancel, () =>
+                {
+                    _log.Info(g.Check ? $"checking outputs of '{g.DrvPath}'..." : $"building '{g.DrvPath}'...");
+                    _log.BuildStarted(g.DrvPath);
+                });
                 finished.Add(new Finished(g, status, null));
             }
             catch (OperationCanceledException)

@@ -112,7 +112,7 @@ public static class BuildCommand
         }
 
         var requests = wanted.Select(w => BuildRequest.Output(w.DrvPath, w.Output)).ToList();
-        var log = new StderrBuildLog(io);
+        var log = new StderrBuildLog(io, flags);
         try
         {
             var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun), log, io.GetEnv);
@@ -122,8 +122,13 @@ public static class BuildCommand
         }
         catch (RealiseException e)
         {
+            log.Finish();
             io.Err(Commands.Store.StoreCommand.Encode(BuildFlags.FormatError(e.Message)));
             return e.ExitStatus;
+        }
+        finally
+        {
+            log.Finish();
         }
 
         // result, result-2, ... per derivation in order of first appearance; -OUTPUT for other outputs.

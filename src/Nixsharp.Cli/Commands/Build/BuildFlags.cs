@@ -27,6 +27,10 @@ public sealed class BuildFlags
     public bool VerboseBuild { get; private set; } = true;
     public int LogLines { get; private set; } = 10;
     public bool Check { get; private set; }
+    /// <summary>--log-format: null lets the terminal decide (a status line on an interactive one).</summary>
+    public bool? StatusLine { get; private set; }
+    /// <summary>--log-format bar: builder lines feed the status line but are not printed.</summary>
+    public bool HideBuilderLines { get; private set; }
 
     public const string Help =
         "  --max-jobs, -j N    run up to N builders at once ('auto': one per CPU; default 1)\n" +
@@ -42,6 +46,9 @@ public sealed class BuildFlags
         "  --check             rebuild derivations whose outputs are valid and fail (exit 104) if\n" +
         "                      any output differs; with --keep-failed the new one is kept as OUT.check\n" +
         "                      (needs the sandbox); --rebuild is the same\n" +
+        "  --log-format FORMAT raw (plain lines), bar-with-logs (plain lines and a status line of what\n" +
+        "                      is building, done and failed), bar (the status line and errors only);\n" +
+        "                      default: bar-with-logs on an interactive terminal, raw otherwise\n" +
         "  --option NAME VAL   a Nix setting: sandbox (true/false/relaxed), sandbox-paths,\n" +
         "                      extra-sandbox-paths, max-jobs, cores, keep-going, keep-failed,\n" +
         "                      system, sandbox-build-dir, timeout, max-silent-time,\n" +
@@ -67,6 +74,15 @@ public sealed class BuildFlags
             case "--timeout": SetOption("timeout", Need(args, ref i)); return true;
             case "--max-silent-time": SetOption("max-silent-time", Need(args, ref i)); return true;
             case "--no-build-output": case "-Q": VerboseBuild = false; return true;
+            case "--log-format":
+                switch (Need(args, ref i))
+                {
+                    case "raw": case "raw-with-logs": StatusLine = false; HideBuilderLines = false; break;
+                    case "bar-with-logs": StatusLine = true; HideBuilderLines = false; break;
+                    case "bar": StatusLine = true; HideBuilderLines = true; break;
+                    case var other: throw new UsageException($"option 'log-format' has invalid value '{other}' (use raw, raw-with-logs, bar or bar-with-logs)");
+                }
+                return true;
             // nix-build and nix-store take --check; --rebuild is what the newer `nix build` calls it.
             case "--check": case "--rebuild": Check = true; return true;
             case "--option":
@@ -220,27 +236,48 @@ public sealed class BuildFlags
         "error: " + message.Replace("\n", "\n       ") + "\n";
 }
 
-/// <summary>Prints build progress, errors and builder output on standard error, one writer at a time.</summary>
+/// <summary>Prints build progress, errors and builder output on standard error, one writer at a
+/// time; on an interactive terminal (or with --log-format bar-with-logs) a status line under them
+/// shows what is building.</summary>
 public sealed class StderrBuildLog : IBuildLog
 {
     private readonly CliIo _io;
     private readonly object _gate = new();
     /// <summary>Colour sequences in builder output are kept only for a terminal, as Nix does.</summary>
     private readonly bool _keepColours;
-    public StderrBuildLog(CliIo io)
+    private readonly BuildStatusLine? _status;
+
+    private readonly bool _hideBuilderLines;
+
+    public StderrBuildLog(CliIo io, bool? statusLine = null, bool hideBuilderLines = false)
     {
         _io = io;
         _keepColours = io.OwnsProcess && !Console.IsErrorRedirected;
+        if (statusLine ?? BuildStatusLine.SuitsTerminal(io))
+            _status = new BuildStatusLine(io.Stderr, () => Console.IsErrorRedirected ? 80 : Math.Max(20, Console.WindowWidth));
+        _hideBuilderLines = hideBuilderLines && _status is not null;
     }
+
+    public StderrBuildLog(CliIo io, BuildFlags flags) : this(io, flags.StatusLine, flags.HideBuilderLines) { }
 
     public void Info(string line)
     {
-        lock (_gate) _io.Err(Store.StoreCommand.Encode(line + "\n"));
+        lock (_gate)
+        {
+            _status?.Clear();
+            _io.Err(Store.StoreCommand.Encode(line + "\n"));
+            _status?.Draw();
+        }
     }
 
     public void Error(string message)
     {
-        lock (_gate) _io.Err(Store.StoreCommand.Encode(BuildFlags.FormatError(message)));
+        lock (_gate)
+        {
+            _status?.Clear();
+            _io.Err(Store.StoreCommand.Encode(BuildFlags.FormatError(message)));
+            _status?.Draw();
+        }
     }
 
     public void BuilderLine(string drvPath, ReadOnlySpan<byte> line)
@@ -248,8 +285,43 @@ public sealed class StderrBuildLog : IBuildLog
         var shown = LogLineFilter.Filter(line, _keepColours);
         lock (_gate)
         {
-            _io.Stderr.Write(shown);
-            _io.Stderr.WriteByte((byte)'\n');
+            _status?.Clear();
+            if (!_hideBuilderLines)
+            {
+                _io.Stderr.Write(shown);
+                _io.Stderr.WriteByte((byte)'\n');
+            }
+            if (_status is not null)
+            {
+                _status.LastLine(System.Text.Encoding.UTF8.GetString(_keepColours ? LogLineFilter.Filter(line, false) : shown));
+                _status.Draw();
+            }
+            _io.Stderr.Flush();
+        }
+    }
+
+    public void RunPlanned(int derivations) => Update(s => s.Planned(derivations));
+    public void BuildStarted(string drvPath) => Update(s => s.Started(drvPath));
+    public void BuildEnded(string drvPath, BuildStatus status) => Update(s => s.Ended(drvPath, status));
+
+    private void Update(Action<BuildStatusLine> change)
+    {
+        if (_status is null) return;
+        lock (_gate)
+        {
+            change(_status);
+            _status.Draw();
+        }
+    }
+
+    /// <summary>Takes the status line away at the end of the run, so that what follows (the output
+    /// paths, an error) starts on a clean line.</summary>
+    public void Finish()
+    {
+        if (_status is null) return;
+        lock (_gate)
+        {
+            _status.Clear();
             _io.Stderr.Flush();
         }
     }

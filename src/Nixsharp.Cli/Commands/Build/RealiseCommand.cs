@@ -67,9 +67,10 @@ public static class RealiseCommand
 
         var requests = items.Where(x => x.Path.EndsWith(".drv", StringComparison.Ordinal) && store.IsValidPath(x.Path))
             .Select(x => new BuildRequest(x.Path, x.Outputs)).ToList();
+        var log = new StderrBuildLog(io, flags);
         try
         {
-            var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun && requests.Count > 0), new StderrBuildLog(io), io.GetEnv);
+            var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun && requests.Count > 0), log, io.GetEnv);
             BuildFlags.PrintMissing(io, realiser.QueryMissing(requests));
             if (!ignoreUnknown && unknown.Count > 0)
                 io.Err(StoreCommand.Encode("don't know how to build these paths:\n" + string.Concat(unknown.Order(StringComparer.Ordinal).Select(u => "  " + u + "\n"))));
@@ -81,8 +82,13 @@ public static class RealiseCommand
         }
         catch (RealiseException e)
         {
+            log.Finish();
             io.Err(StoreCommand.Encode(BuildFlags.FormatError(e.Message)));
             return e.ExitStatus;
+        }
+        finally
+        {
+            log.Finish();
         }
 
         var roots = new GcRoots(store.Layout, store.IsValidPath, store.Log);
