@@ -86,8 +86,10 @@ internal sealed partial class DerivationBuild
         var options = new DerivationOptions(DrvPath, Drv);
         CheckPlatform(options);
         if (Drv.Builder.StartsWith("builtin:", StringComparison.Ordinal))
-            throw new BuildException(BuildStatus.MiscFailure,
-                $"builder '{Drv.Builder}' of '{DrvPath}' is not supported yet (nixsharp has no fetchers or builtin builders yet)");
+        {
+            BuildBuiltin(outputs, options);
+            return;
+        }
 
         // The input closure: the outputs used of the input derivations and the input sources.
         var inputPaths = _store.ComputeClosure(_inputDrvOutputPaths.Concat(Drv.InputSrcs));
@@ -156,6 +158,37 @@ internal sealed partial class DerivationBuild
             else
                 try { StoreFiles.DeleteTree(buildDir); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    /// <summary>A builtin builder runs here, in-process, writing straight into the store's real
+    /// paths (the outputs are locked and were cleared). Its error goes to the build log, and the
+    /// build fails as a builder exiting with status 1 would.</summary>
+    private void BuildBuiltin(SortedDictionary<string, string> outputs, DerivationOptions options)
+    {
+        var name = Drv.Builder.Substring("builtin:".Length);
+        if (name != "fetchurl")
+            throw new BuildException(BuildStatus.MiscFailure,
+                $"builtin builder '{name}' of '{DrvPath}' is not supported yet (nixsharp has builtin:fetchurl only)");
+        if (!outputs.TryGetValue("out", out var outPath))
+            throw new BuildException(BuildStatus.MiscFailure, $"builtin:fetchurl derivation '{DrvPath}' has no output 'out'");
+        var real = _store.ToRealPath(outPath);
+        // Sandboxed, Nix runs the fetcher in the sandbox: local files are those the sandbox shows.
+        bool sandboxed = DecideSandbox(options);
+        try
+        {
+            BuiltinFetchurl.Run(Drv, real, sandboxed ? _settings.SandboxPaths : null,
+                warning => _log.BuilderOutput(DrvPath, System.Text.Encoding.UTF8.GetBytes("warning: " + warning + "\n")));
+        }
+        catch (Exception e) when (e is Nixsharp.Store.Fetching.FetchException or IOException or UnauthorizedAccessException
+                                      or InvalidDataException or FormatException)
+        {
+            _log.BuilderOutput(DrvPath, BuiltinFetchurl.ErrorLine(e.Message));
+            StoreFiles.DeleteTree(real);
+            throw new BuildException(BuildStatus.TransientFailure, $"builder for '{DrvPath}' failed with exit code 1");
+        }
+        var registration = new OutputRegistration(_store, DrvPath, Drv, options, new HashSet<string>(StringComparer.Ordinal), outputs,
+            o => _store.ToRealPath(outputs[o]));
+        registration.Run();
     }
 
     private BuilderProcess StartOnThisThread(string program, Func<int?, IEnumerable<string>> args, IReadOnlyDictionary<string, string> env, string cwd,
