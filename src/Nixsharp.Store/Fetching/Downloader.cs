@@ -63,8 +63,8 @@ public static class Downloader
     private static void ReadLocal(string url, Stream output, DownloadOptions options)
     {
         // file://HOST/PATH; only the local host is served, as curl does.
-        var rest = url.Substring("file://".Length);
         if (!url.StartsWith("file://", StringComparison.OrdinalIgnoreCase)) throw Failed(url, "URL using bad/illegal format or missing URL (3)");
+        var rest = url.Substring("file://".Length);
         int slash = rest.IndexOf('/');
         var host = slash < 0 ? rest : rest[..slash];
         if (host.Length > 0 && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && host != "127.0.0.1")
