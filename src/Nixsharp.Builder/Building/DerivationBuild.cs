@@ -99,8 +99,10 @@ internal sealed partial class DerivationBuild
         var options = new DerivationOptions(DrvPath, Drv);
         CheckPlatform(options);
         if (Drv.Builder.StartsWith("builtin:", StringComparison.Ordinal))
-            throw new BuildException(BuildStatus.MiscFailure,
-                $"builder '{Drv.Builder}' of '{DrvPath}' is not supported yet (nixsharp has no fetchers or builtin builders yet)");
+        {
+            BuildBuiltin(outputs, options);
+            return;
+        }
 
         // The input closure: the outputs used of the input derivations and the input sources.
         var inputPaths = _store.ComputeClosure(_inputDrvOutputPaths.Concat(Drv.InputSrcs));
@@ -197,6 +199,44 @@ internal sealed partial class DerivationBuild
             else
                 try { StoreFiles.DeleteTree(buildDir); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    /// <summary>A builtin builder runs here, in-process, writing straight into the store's real
+    /// paths (the outputs are locked and were cleared). Its error goes to the build log, and the
+    /// build fails as a builder exiting with status 1 would.</summary>
+    private void BuildBuiltin(SortedDictionary<string, string> outputs, DerivationOptions options)
+    {
+        var name = Drv.Builder.Substring("builtin:".Length);
+        if (name != "fetchurl")
+            throw new BuildException(BuildStatus.MiscFailure,
+                $"builtin builder '{name}' of '{DrvPath}' is not supported yet (nixsharp has builtin:fetchurl only)");
+        if (!outputs.TryGetValue("out", out var outPath))
+            throw new BuildException(BuildStatus.MiscFailure, $"builtin:fetchurl derivation '{DrvPath}' has no output 'out'");
+        var real = _store.ToRealPath(outPath);
+        // Sandboxed, Nix runs the fetcher in the sandbox: local files are those the sandbox shows.
+        bool sandboxed = DecideSandbox(options);
+        // What the fetcher says goes where a builder's output goes: the terminal and the build log.
+        using var sink = new BuilderOutputSink(DrvPath,
+            _settings.KeepLog ? BuildLogs.Create(_store.Layout, DrvPath, _settings.CompressLog) : null,
+            _settings.VerboseBuild ? _log : null, _settings.MaxLogSize, _settings.LogLines);
+        void Say(byte[] bytes) => sink.Receive(bytes, bytes.Length);
+        try
+        {
+            BuiltinFetchurl.Run(Drv, real, sandboxed ? _settings.SandboxPaths : null,
+                warning => Say(System.Text.Encoding.UTF8.GetBytes("warning: " + warning + "\n")));
+            sink.Finish();
+        }
+        catch (Exception e) when (e is Nixsharp.Store.Fetching.FetchException or IOException or UnauthorizedAccessException
+                                      or InvalidDataException or FormatException)
+        {
+            Say(BuiltinFetchurl.ErrorLine(e.Message));
+            sink.Finish();
+            StoreFiles.DeleteTree(real);
+            throw new BuildException(BuildStatus.TransientFailure, $"builder for '{DrvPath}' failed with exit code 1");
+        }
+        var registration = new OutputRegistration(_store, DrvPath, Drv, options, new HashSet<string>(StringComparer.Ordinal), outputs,
+            o => _store.ToRealPath(outputs[o]));
+        registration.Run();
     }
 
     private static BuilderProcess StartOnThisThread(string program, Func<int?, IEnumerable<string>> args, IReadOnlyDictionary<string, string> env, string cwd,

@@ -1,4 +1,6 @@
-// `nixsharp eval`: the modern form (`eval -f FILE ATTR`, `--expr`, `--json`, `--raw`).
+// `nixsharp eval`: the modern form (`eval -f FILE ATTR`, `--expr`, `--json`, `--raw`). Like
+// `nix eval` it works on a real store (opened when first needed): sources are copied in, .drv
+// files written, and derivation outputs the evaluation reads are built.
 namespace Nixsharp.Cli.Commands;
 
 using System.CommandLine;
@@ -18,11 +20,12 @@ public static class EvalCommand
         var include = new Option<string[]>("-I", "--include") { Description = "Add a search path entry (PATH or prefix=PATH)", AllowMultipleArgumentsPerToken = false };
         var argStr = new Option<string[]>("--argstr") { Description = "NAME=VALUE: pass a string argument to a top-level function" };
         var maxDepth = new Option<int>("--max-call-depth") { Description = "Fail with \"stack overflow\" beyond this many nested calls" };
+        var storeOption = new Option<string?>("--store") { Description = "The store to use ('auto', 'local', a directory, 'local?root=DIR')" };
         var attr = new Argument<string?>("attribute") { Description = "Attribute path to select", Arity = ArgumentArity.ZeroOrOne };
 
         var cmd = new Command("eval", "Evaluate a Nix expression and print its value (strictly, like `nix eval`)")
         {
-            file, expr, json, raw, showTrace, include, argStr, maxDepth, attr,
+            file, expr, json, raw, showTrace, include, argStr, maxDepth, storeOption, attr,
         };
         cmd.SetAction(pr =>
         {
@@ -37,7 +40,9 @@ public static class EvalCommand
             }
             return session.Guard(() =>
             {
-                var st = session.CreateState();
+                session.StoreUri = pr.GetValue(storeOption);
+                using var store = new Glue.LazyStore(() => Glue.StoreOpener.Open(session.StoreUri, io));
+                var st = session.CreateState(new Glue.LazyStoreBackend(store, session.Effects));
                 var cwd = session.Settings.WorkingDirectory;
                 Expr e;
                 var f = pr.GetValue(file);

@@ -29,6 +29,15 @@ public sealed class EvalSession
         if (storeDir is not null) Settings.StoreDir = PathUtil.CanonPath(storeDir);
     }
 
+    /// <summary>The store to fetch into when evaluating read-only (--store), and the build settings
+    /// for derivations built during evaluation.</summary>
+    public string? StoreUri { get; set; }
+    public Build.BuildFlags BuildFlags { get; set; } = new();
+
+    /// <summary>Fetching and building for an evaluation on `store`, printing on standard error.</summary>
+    public Glue.StoreEffects Effects(Nixsharp.Store.Local.LocalStore store) =>
+        new(store, s => BuildFlags.ToSettings(s, Io, importShell: true), new Build.StderrBuildLog(Io), Io.GetEnv);
+
     /// <summary>Exit at once on stack exhaustion instead of unwinding (see EvalSettings.OnStackOverflow).</summary>
     public bool ExitOnStackOverflow { get; set; }
 
@@ -50,7 +59,8 @@ public sealed class EvalSession
         var nixPath = Io.GetEnv("NIX_PATH");
         if (nixPath is not null)
             foreach (var entry in EvalSettings.SplitNixPath(ByteString.FromUtf16(nixPath))) Settings.AddSearchPathEntry(entry);
-        var host = new LocalHost(line => Io.Err(AnsiFilter.Filter(line) + "\n"), Io.GetEnv, store ?? new Glue.ReadOnlyStoreBackend(Settings.StoreDir));
+        var host = new LocalHost(line => Io.Err(AnsiFilter.Filter(line) + "\n"), Io.GetEnv, store ?? new Glue.ReadOnlyStoreBackend(Settings.StoreDir,
+            () => Effects(Glue.StoreOpener.Open(StoreUri, Io))));
         return new EvalState(Settings, host);
     }
 
@@ -77,7 +87,7 @@ public sealed class EvalSession
         catch (NixError e)
         {
             ReportError(e);
-            return 1;
+            return e.ExitStatus;
         }
         catch (UsageException e)
         {
@@ -200,6 +210,9 @@ public sealed class EvalSession
                 break;
             case "store-dir":
                 Settings.StoreDir = value;
+                break;
+            case "allow-import-from-derivation":
+                Settings.AllowImportFromDerivation = value == "true";
                 break;
             default:
                 // Options that only matter to later layers (store, builds) are accepted and ignored here.

@@ -30,6 +30,8 @@ public static class InstantiateCommand
         "  --find-file         print where <...> paths resolve\n" +
         "  --add-root PATH     register the .drv files as GC roots (PATH, PATH-2, ...)\n" +
         "  --store STORE       the store to write to ('auto', 'local', a directory, 'local?root=DIR')\n" +
+        "  --read-write-mode   with --eval: write to the store and build what the evaluation reads\n" +
+        "                      (import from derivation), as without --eval\n" +
         "  --show-trace        show the evaluation trace of errors\n" +
         "  --max-call-depth N  fail with \"stack overflow\" beyond N nested calls\n" +
         "  --option NAME VAL   set a Nix setting (max-call-depth, pure-eval, system, ...)\n" +
@@ -48,16 +50,22 @@ public static class InstantiateCommand
         var files = new List<string>();
         var attrPaths = new List<string>();
         bool readStdin = false, fromArgs = false, findFile = false, evalOnly = false, parseOnly = false;
-        bool strict = false, xmlLocation = true;
+        bool strict = false, xmlLocation = true, readWrite = false;
+        var buildFlags = new Build.BuildFlags();
         string? gcRoot = null, storeUri = null;
         var output = OutputKind.Plain;
 
         for (int i = 0; i < args.Length; i++)
         {
             var a = args[i];
+            // Build settings (for derivations built during evaluation) are also read by the
+            // evaluation flags below, which accept and ignore them.
+            int buildFlagEnd = i;
+            buildFlags.TryParse(args, ref buildFlagEnd);
             switch (a)
             {
                 case "--help": io.Out(Help); return 0;
+                case "--read-write-mode": readWrite = true; break;
                 case "--version": io.Out("nix-instantiate (Nix) 2.8.0\n"); return 0;
                 case "-": readStdin = true; break;
                 case "--expr": case "-E": fromArgs = true; break;
@@ -79,10 +87,14 @@ public static class InstantiateCommand
             }
         }
 
-        // Instantiating writes to a store; evaluating only computes paths, as in Nix's read-only mode.
-        using var store = evalOnly || findFile ? null : Glue.StoreOpener.Open(storeUri, io);
-        var target = store is null ? null : new Instantiation(store, gcRoot, io);
-        var st = session.CreateState(store is null ? null : new Glue.LocalStoreBackend(store));
+        // Instantiating writes to a store; evaluating only computes paths, as in Nix's read-only mode
+        // (unless --read-write-mode), but fetchers still fetch into the store.
+        buildFlags.Validate();
+        session.StoreUri = storeUri;
+        session.BuildFlags = buildFlags;
+        using var store = (evalOnly && !readWrite) || findFile ? null : Glue.StoreOpener.Open(storeUri, io);
+        var target = store is null || evalOnly ? null : new Instantiation(store, gcRoot, io);
+        var st = session.CreateState(store is null ? null : new Glue.LocalStoreBackend(store, session.Effects(store)));
         var autoArgs = session.BuildAutoArgs(st);
         if (attrPaths.Count == 0) attrPaths.Add("");
         var cwd = session.Settings.WorkingDirectory;

@@ -1,6 +1,7 @@
 // The evaluator's store operations in read-only mode, as `nix-instantiate --eval` runs them:
 // store paths are computed (NAR or flat hash of sources, filtered or not; text hash of toFile)
-// but nothing is written.
+// but nothing is written, and nothing is built. Fetchers are the exception, as in Nix: they open
+// the store (on first use) and add what they fetch.
 namespace Nixsharp.Cli.Glue;
 
 using System.Security.Cryptography;
@@ -14,8 +15,13 @@ public sealed class ReadOnlyStoreBackend : IStoreBackend
     private readonly StorePathComputer _paths;
     private readonly Dictionary<string, Derivation> _derivations = new(StringComparer.Ordinal);
 
-    public ReadOnlyStoreBackend(string storeDir)
+    private readonly Func<StoreEffects>? _openStore;
+    private StoreEffects? _opened;
+
+    /// <param name="openStore">Opens the store for fetchers; without it they fail.</param>
+    public ReadOnlyStoreBackend(string storeDir, Func<StoreEffects>? openStore = null)
     {
+        _openStore = openStore;
         _paths = new StorePathComputer(storeDir);
         Hasher = new DerivationHasher(_paths, p => _derivations.GetValueOrDefault(ByteString.FromUtf16(p)));
     }
@@ -105,8 +111,42 @@ public sealed class ReadOnlyStoreBackend : IStoreBackend
 
     public bool WritesToStore => false;
 
+    private StoreEffects Opened => _opened ??= _openStore?.Invoke()
+        ?? throw new HostError("this command cannot fetch during evaluation");
+
+    public FetchedUrl FetchUrl(string url, string name, bool unpack, string? expectedPath) => Opened.FetchUrl(url, name, unpack, expectedPath);
+
+    public FetchedGit FetchGit(GitFetchRequest request) => Opened.FetchGit(request);
+
+    public void RealiseContext(IReadOnlyCollection<string> contextElements, bool allowBuild)
+    {
+        // Nothing is built in read-only mode: outputs that are not there cannot be made.
+        foreach (var (drvPath, output) in LocalStoreBackend.NeededOutputs(contextElements, IsValidPath, allowBuild))
+        {
+            Derivation drv;
+            var osDrvPath = ByteString.ToUtf16(drvPath);
+            var name = osDrvPath.Substring(osDrvPath.LastIndexOf('/') + 34);
+            if (name.EndsWith(".drv", StringComparison.Ordinal)) name = name[..^4];
+            try { drv = DerivationParser.Parse(File.ReadAllBytes(ByteString.ToUtf16(ToRealPath(drvPath))), name, _paths.StoreDir); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                throw new HostError($"path '{drvPath}' is not valid");
+            }
+            if (!drv.Outputs.TryGetValue(ByteString.ToUtf16(output), out var o) || o.Path.Length == 0)
+                throw new HostError($"derivation '{drvPath}' does not have an output named '{output}'");
+            var outPath = ByteString.FromUtf16(o.Path);
+            if (!IsValidPath(outPath))
+                throw new HostError($"cannot substitute path '{outPath}' - no write access to the Nix store");
+        }
+    }
+
+    public string ToRealPath(string path) =>
+        _opened is null ? path : ByteString.FromUtf16(_opened.Store.ToRealPath(ByteString.ToUtf16(path)));
+
     public bool IsValidPath(string storePath)
     {
+        // What fetchers added to an opened store is known to it (its files may be elsewhere: a chroot store).
+        if (_opened is not null && _opened.Store.IsValidPath(ByteString.ToUtf16(storePath))) return true;
         // Read-only evaluation writes nothing and does not read Nix's database: what is in the
         // store directory is taken to be valid, which it is in a store Nix keeps.
         var osPath = ByteString.ToUtf16(storePath);

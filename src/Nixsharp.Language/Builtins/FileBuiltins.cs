@@ -92,17 +92,31 @@ internal static class FileBuiltins
         _ => e.Message,
     };
 
-    /// <summary>A path argument as a real path (context realisation comes with the store layer).</summary>
+    /// <summary>A path argument as a real path: what its context names is made valid first
+    /// (derivation outputs are built: import from derivation), and a path in the store is read
+    /// where the store keeps its files.</summary>
     public static string RealisePath(EvalState st, Value v, Pos pos)
     {
         var ctx = new ContextBuilder();
+        string path;
         try
         {
-            return CoreBuiltins.CoerceToPath(st, v, pos, ctx);
+            path = CoreBuiltins.CoerceToPath(st, v, pos, ctx);
         }
         catch (NixError e) when (e is not StackOverflowError)
         {
             e.AddTrace(pos, "while realising the context of a path");
+            throw;
+        }
+        if (ctx.Build()?.Items is not { Count: > 0 } context || st.Host.Store is not { } store) return path;
+        try
+        {
+            store.RealiseContext(context, st.Settings.AllowImportFromDerivation);
+            return store.ToRealPath(path);
+        }
+        catch (NixError e) when (e is not StackOverflowError)
+        {
+            e.AddTrace(pos, $"while realising the context of path '{path}'");
             throw;
         }
     }

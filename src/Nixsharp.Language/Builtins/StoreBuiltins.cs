@@ -1,6 +1,6 @@
-// Builtins that reach into the store: derivations, toFile, placeholder, path, filterSource and
-// storePath work (paths are computed as in read-only Nix); fetchers check their arguments, then
-// fail with a clear "not supported yet" until the store layer lands.
+// Builtins that reach into the store: derivations, toFile, placeholder, path, filterSource,
+// storePath, and the fetchers (fetchurl, fetchTarball, fetchGit), which check their arguments and
+// hashes here and leave the fetching to the store backend.
 namespace Nixsharp.Language.Builtins;
 
 using Nixsharp.Formats.Hashes;
@@ -72,8 +72,8 @@ internal static class StoreBuiltins
             return AddPath(st, pos, name, path, filter, recursive, expectedHash, ctx);
         });
         r.Add("__storePath", 1, (st, a, pos) => StorePath(st, a[0], pos));
-        r.Add("__fetchurl", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchurl"));
-        r.Add("fetchTarball", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchTarball"));
+        r.Add("__fetchurl", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchurl", unpack: false));
+        r.Add("fetchTarball", 1, (st, a, pos) => Fetch(st, a[0], pos, "fetchTarball", unpack: true));
         r.Add("fetchMercurial", 1, (st, a, pos) =>
         {
             var v = st.Force(a[0], pos);
@@ -84,13 +84,7 @@ internal static class StoreBuiltins
             else st.CoerceToString(pos, v, new ContextBuilder(), false, false);
             throw NotSupported("fetchMercurial", pos);
         });
-        r.Add("fetchGit", 1, (st, a, pos) =>
-        {
-            var v = st.Force(a[0], pos);
-            if (v is AttrsValue args && args.Get(st.Symbols["url"]) is null)
-                throw new EvalError("input attribute 'url' is missing");
-            throw NotSupported("fetchGit", pos);
-        });
+        r.Add("fetchGit", 1, (st, a, pos) => GitFetch.FetchGit(st, a[0], pos));
         r.Add("fetchTree", 1, (st, a, pos) =>
             throw new EvalError("experimental Nix feature 'flakes' is disabled; use '--extra-experimental-features flakes' to override"));
         r.Add("__addDrvOutputDependencies", 1, (st, a, pos) =>
@@ -136,12 +130,11 @@ internal static class StoreBuiltins
         try
         {
             var store = st.Host.Store ?? throw new EvalError($"cannot copy '{path}' to the store: this evaluator has no store", pos);
-            // Whatever the path string refers to must be in the store already, as when Nix realises
-            // the context (which would then build derivation outputs; that is not done here).
-            foreach (var element in pathContext.Build()?.Items ?? Array.Empty<string>())
+            // Whatever the path string refers to must be valid: derivation outputs are built.
+            if (pathContext.Build()?.Items is { Count: > 0 } items)
             {
-                var needed = ContextElement.Parse(element).Path;
-                if (!store.IsValidPath(needed)) throw new HostError($"path '{needed}' is not valid");
+                store.RealiseContext(items, st.Settings.AllowImportFromDerivation);
+                path = store.ToRealPath(path);
             }
 
             Func<string, bool>? keep = filter is null ? null : entry => CallFilter(st, filter, entry, pos);
@@ -265,28 +258,63 @@ internal static class StoreBuiltins
     }
 
     private static EvalError NotSupported(string name, Syntax.Pos pos) =>
-        new($"'builtins.{name}' is not supported yet: fetching comes with nixsharp's store layer", pos);
+        new($"'builtins.{name}' is not supported yet", pos);
 
-    private static Value Fetch(EvalState st, Value arg, Syntax.Pos pos, string who)
+    /// <summary>fetchurl and fetchTarball: a URL (or a set with url, and optionally sha256 and
+    /// name) fetched into the store; with a hash, a path already valid is taken without fetching,
+    /// and what is fetched must match.</summary>
+    private static Value Fetch(EvalState st, Value arg, Syntax.Pos pos, string who, bool unpack)
     {
         var v = st.Force(arg, pos);
+        string? url = null;
+        string name = "";
+        byte[]? expectedHash = null;
         if (v is AttrsValue args)
         {
-            string? url = null;
             foreach (var n in args.SortedNames())
             {
                 var value = args.Get(n)!;
                 switch (n.Name)
                 {
                     case "url": url = st.ForceStringNoContext(value, pos); break;
-                    case "sha256": st.ForceStringNoContext(value, pos); break;
-                    case "name": st.ForceStringNoContext(value, pos); break;
+                    case "sha256": expectedHash = ParseExpectedHash(st, st.ForceStringNoContext(value, pos), pos); break;
+                    case "name": name = st.ForceStringNoContext(value, pos); break;
                     default: throw new EvalError($"unsupported argument '{n.Name}' to '{who}'", args.PosOf(args.IndexOf(n)));
                 }
             }
             if (url is null) throw new EvalError("'url' argument required", pos);
         }
-        else st.ForceStringNoContext(v, pos);
-        throw NotSupported(who, pos);
+        else url = st.ForceStringNoContext(v, pos);
+
+        if (unpack) url = ResolvePseudoUrl(url);
+        // A tarball's tree is "source" unless named; a file is named after the URL's last part.
+        if (name.Length == 0) name = unpack ? "source" : PathUtil.BaseNameOf(url);
+        if (st.Settings.PureEval && expectedHash is null)
+            throw new EvalError($"in pure evaluation mode, '{who}' requires a 'sha256' argument", pos);
+        var store = st.Host.Store ?? throw NotSupported(who, pos);
+
+        string? expectedPath = null;
+        if (expectedHash is not null)
+        {
+            expectedPath = ByteString.FromUtf16(store.Paths.MakeFixedOutputPath(unpack, "sha256", expectedHash, ByteString.ToUtf16(name)));
+            var baseName = expectedPath[(ByteString.FromUtf16(store.StoreDir).Length + 1)..];
+            if (StorePathComputer.NameError(baseName) is { } error) throw new HostError(error);
+        }
+        // A path the expected hash names that is already valid is taken without fetching.
+        var fetched = store.FetchUrl(url, name, unpack, expectedPath);
+        if (expectedHash is not null && fetched.Sha256 is not null && !fetched.Sha256.AsSpan().SequenceEqual(expectedHash))
+            throw new HostError($"hash mismatch in file downloaded from '{url}':\n" +
+                                $"  specified: {new Hash(HashType.Sha256, expectedHash).ToString(HashFormat.Base32, true)}\n" +
+                                $"  got:       {new Hash(HashType.Sha256, fetched.Sha256!).ToString(HashFormat.Base32, true)}")
+                { ExitStatus = 102 };
+        return StorePathString(fetched.StorePath);
     }
+
+    /// <summary>"channel:NAME" stands for the channel's tarball on nixos.org.</summary>
+    private static string ResolvePseudoUrl(string url) =>
+        url.StartsWith("channel:", StringComparison.Ordinal)
+            ? "https://nixos.org/channels/" + url.Substring("channel:".Length) + "/nixexprs.tar.xz"
+            : url;
+
+    public static StringValue StorePathStringOf(string storePath) => StorePathString(storePath);
 }

@@ -13,6 +13,9 @@ public class NixError : Exception
     public List<TraceFrame> Traces { get; } = new();
     /// <summary>Nearby names for "Did you mean …?"; null when none.</summary>
     public IReadOnlyList<string>? Suggestions { get; init; }
+    /// <summary>The exit status a command ends with because of this error (Nix's: 100 when a build
+    /// failed, 102 for a hash mismatch, 1 otherwise).</summary>
+    public int ExitStatus { get; init; } = 1;
 
     public NixError(string message, Pos pos = default) : base(message) { Pos = pos; }
 

@@ -13,6 +13,9 @@ public sealed class EvalSettings
     public string NixVersion { get; set; } = "2.8.0";
     public string Home { get; set; } = "/homeless-shelter";
     public bool PureEval { get; set; }
+    /// <summary>allow-import-from-derivation: whether reading a derivation's output during
+    /// evaluation may build it.</summary>
+    public bool AllowImportFromDerivation { get; set; } = true;
     /// <summary>builtins.warn fails after printing (current Nix's abort-on-warn).</summary>
     public bool AbortOnWarn { get; set; }
     /// <summary>Where relative paths on the command line and in the search path are resolved.</summary>

@@ -49,7 +49,33 @@ public interface IStoreBackend
     /// read-only mode, where paths are computed but nothing is checked against the store.</summary>
     bool WritesToStore { get; }
     string AddTextToStore(string name, string contents, IReadOnlyCollection<string> references);
+
+    /// <summary>builtins.fetchurl and fetchTarball: downloads `url` into the store under `name`,
+    /// flat, or (unpack) as the tree of the archive's single top-level entry. Writes to the store
+    /// even in read-only mode, as Nix does. When `expectedPath` (the path the expected hash gives)
+    /// is already valid in that store, nothing is fetched and it is returned with a null hash.
+    /// Failures are HostErrors naming the URL.</summary>
+    FetchedUrl FetchUrl(string url, string name, bool unpack, string? expectedPath);
+    /// <summary>builtins.fetchGit: a revision (or the dirty working tree) of a git repository,
+    /// copied into the store.</summary>
+    FetchedGit FetchGit(GitFetchRequest request);
+    /// <summary>Makes sure every store path a string context names is valid, building the
+    /// derivation outputs it names (import from derivation) unless allowBuild is false.</summary>
+    void RealiseContext(IReadOnlyCollection<string> contextElements, bool allowBuild);
+    /// <summary>Where the files of a path in the store really are (elsewhere in a chroot store).</summary>
+    string ToRealPath(string path);
 }
+
+/// <summary>What a URL fetch added: the store path and the SHA-256 Nix compares with the expected
+/// hash (of the file's contents; of the NAR for an unpacked tree).</summary>
+public sealed record FetchedUrl(string StorePath, byte[]? Sha256);
+
+/// <summary>builtins.fetchGit's input: url (file:// for a local path), and what was given of the rest.</summary>
+public sealed record GitFetchRequest(string Url, string? Ref, string? Rev, string Name, bool Submodules, bool Shallow, bool AllRefs);
+
+/// <summary>A fetched git tree. Rev and RevCount are null for a dirty working tree (RevCount also
+/// for a shallow fetch); LastModified is the commit time (Unix seconds).</summary>
+public sealed record FetchedGit(string StorePath, string? Rev, long? RevCount, long LastModified, byte[] NarHash);
 
 /// <summary>Byte strings (one char per byte) to and from .NET strings for OS calls.</summary>
 public static class ByteString

@@ -76,7 +76,8 @@ public static class BuildCommand
         if (attrPaths.Count == 0) attrPaths.Add("");
 
         using var store = Glue.StoreOpener.Open(storeUri, io);
-        var st = session.CreateState(new Glue.LocalStoreBackend(store));
+        session.BuildFlags = flags;
+        var st = session.CreateState(new Glue.LocalStoreBackend(store, session.Effects(store)));
         var autoArgs = session.BuildAutoArgs(st);
         var cwd = session.Settings.WorkingDirectory;
 

@@ -172,7 +172,8 @@ public sealed class BuildFlags
             {
                 paths = new List<SandboxPath>();
                 if (importShell && Sandbox != SandboxMode.Disabled && File.Exists(DefaultShell))
-                    paths.Add(new SandboxPath("/bin/sh", store.AddToStore("busybox", DefaultShell), false));
+                    // The host file behind the store path (elsewhere in a chroot store) is what gets mounted.
+                    paths.Add(new SandboxPath("/bin/sh", store.ToRealPath(store.AddToStore("busybox", DefaultShell)), false));
             }
             foreach (var extra in ExtraSandboxPaths) paths.AddRange(SandboxPaths.Parse(extra));
         }
