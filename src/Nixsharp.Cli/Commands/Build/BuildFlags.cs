@@ -116,7 +116,8 @@ public sealed class BuildFlags
             {
                 paths = new List<SandboxPath>();
                 if (importShell && Sandbox != SandboxMode.Disabled && File.Exists(DefaultShell))
-                    paths.Add(new SandboxPath("/bin/sh", store.AddToStore("busybox", DefaultShell), false));
+                    // Bound from where the file is: in a chroot store, under its root directory.
+                    paths.Add(new SandboxPath("/bin/sh", store.ToRealPath(store.AddToStore("busybox", DefaultShell)), false));
             }
             foreach (var extra in ExtraSandboxPaths) paths.AddRange(SandboxPaths.Parse(extra));
         }
