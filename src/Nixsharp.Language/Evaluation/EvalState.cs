@@ -936,6 +936,7 @@ public sealed partial class EvalState
             var fe = Parser.Parse(src, Symbols, "/__corepkgs__", Settings.Home, BaseScope);
             return _fileEvalCache[path] = fe.Eval(this, BaseEnv);
         }
+        if (CorePackages.NixsharpLibrary.Contains(path)) return EvalLibraryFile(path);
         var resolved = ResolveExprPath(path, pos);
         if (_fileEvalCache.TryGetValue(resolved, out cached)) return cached;
         Expr e;
@@ -966,6 +967,27 @@ public sealed partial class EvalState
         return v;
     }
 
+    /// <summary>A file of the built-in &lt;nixsharp&gt; library, which exists only in the binary.</summary>
+    private Value EvalLibraryFile(string path)
+    {
+        var (resolved, text) = CorePackages.NixsharpLibrary.Resolve(path)
+            ?? throw new HostError($"getting status of '{path}': No such file or directory");
+        if (_fileEvalCache.TryGetValue(resolved, out var cached)) return _fileEvalCache[path] = cached;
+        var fe = Parser.Parse(new SourceFile(SourceOrigin.File, resolved, text), Symbols, PathUtil.DirOf(resolved), Settings.Home, BaseScope);
+        Value v;
+        try
+        {
+            v = fe.Eval(this, BaseEnv);
+        }
+        catch (NixError err) when (err is not StackOverflowError)
+        {
+            err.AddTrace(default, $"while evaluating the file '{resolved}':");
+            throw;
+        }
+        _fileEvalCache[resolved] = v;
+        return _fileEvalCache[path] = v;
+    }
+
     private readonly Dictionary<string, string?> _searchPathResolved = new(StringComparer.Ordinal);
 
     /// <summary>Resolves a &lt;name&gt; lookup through the search path.</summary>
@@ -988,6 +1010,8 @@ public sealed partial class EvalState
         }
         if (path.StartsWith("nix/", StringComparison.Ordinal))
             return "/__corepkgs__/" + path.Substring(4);
+        // The built-in library, unless the search path has its own (as -I nixsharp=DIR gives).
+        if (CorePackages.NixsharpLibrary.Find(path) is { } library) return library;
         throw new ThrownError(Settings.PureEval
             ? $"cannot look up '<{path}>' in pure evaluation mode (use '--impure' to override)"
             : $"file '{path}' was not found in the Nix search path (add it using $NIX_PATH or -I)", pos);
