@@ -210,6 +210,7 @@ public class BinaryCacheFormatTests
     [Theory]
     [InlineData("xz")]
     [InlineData("bzip2")]
+    [InlineData("zstd")]
     public void TruncatedOrCorruptDataIsAnError(string method)
     {
         var file = NarInfoFiles(method).First();
