@@ -23,6 +23,8 @@ public static class Cli
         root.Subcommands.Add(Commands.Store.StoreCommand.Create(io));
         root.Subcommands.Add(HashCommand.Create(io));
         root.Subcommands.Add(LogCommand.Create(io));
+        root.Subcommands.Add(Commands.Remote.KeyCommand.Create(io));
+        root.Subcommands.Add(Commands.Remote.CopyCommand.Create(io));
         root.Subcommands.Add(new Command("instantiate", "Evaluate Nix expressions like nix-instantiate (see 'nixsharp instantiate --help')"));
         root.Subcommands.Add(new Command("build", "Build derivations like nix-build (see 'nixsharp build --help')"));
         var config = new InvocationConfiguration

@@ -16,11 +16,21 @@ public static partial class Bzip2
         return true;
     });
 
+    /// <summary>What a libbz2 error code means, for messages.</summary>
+    internal static string Describe(int rc) => rc switch
+    {
+        -3 => "out of memory decompressing bzip2 data",
+        -4 => "the bzip2 data is corrupt",
+        -5 => "the data is not in the bzip2 format",
+        -7 => "the bzip2 data is truncated",
+        _ => $"bzip2 data is corrupt (libbz2 error {rc})",
+    };
+
     /// <summary>Whether libbz2 can be loaded on this machine.</summary>
     public static bool IsAvailable => Available.Value;
 
     /// <summary>Decompresses a whole bzip2 file's contents (one or more concatenated streams).
-    /// Throws InvalidDataException when they are not bzip2 data.</summary>
+    /// Throws CompressionException when they are not bzip2 data.</summary>
     public static byte[] Decompress(ReadOnlySpan<byte> compressed)
     {
         using var output = new MemoryStream();
@@ -159,7 +169,7 @@ public sealed unsafe class Bzip2CompressStream : Stream
 }
 
 /// <summary>A read-only stream of what a bzip2 stream (or several, concatenated, as the bzip2 tool
-/// accepts) decompresses to. Corrupt or truncated input throws InvalidDataException.</summary>
+/// accepts) decompresses to. Corrupt or truncated input throws CompressionException.</summary>
 public sealed unsafe class Bzip2DecompressStream : Stream
 {
     private readonly Stream _inner;
@@ -194,8 +204,13 @@ public sealed unsafe class Bzip2DecompressStream : Stream
             {
                 // A new stream starts only where there is more input; none means the end.
                 if (!FillInput()) { _finished = true; break; }
-                int init = Bzip2.DecompressInit(_strm, 0, 0);
-                if (init != Bzip2.Ok) throw new IOException($"bzip2 decompression could not start (error {init})");
+                int init;
+                try { init = Bzip2.DecompressInit(_strm, 0, 0); }
+                catch (DllNotFoundException)
+                {
+                    throw new CompressionException("bzip2 needs the system's libbz2.so.1.0, which is not installed (apt-get install libbz2-1.0)");
+                }
+                if (init != Bzip2.Ok) throw new CompressionException($"bzip2 decompression could not start (error {init})");
                 _started = true;
             }
             bool haveInput = FillInput();
@@ -218,8 +233,8 @@ public sealed unsafe class Bzip2DecompressStream : Stream
                 Bzip2.DecompressEnd(_strm);
                 _started = false;
             }
-            else if (rc != Bzip2.Ok) throw new InvalidDataException($"bzip2 data is corrupt (error {rc})");
-            else if (produced == 0 && !haveInput) throw new InvalidDataException("bzip2 data ends in the middle of a stream");
+            else if (rc != Bzip2.Ok) throw new CompressionException(Bzip2.Describe(rc));
+            else if (produced == 0 && !haveInput) throw new CompressionException("bzip2 data ends in the middle of a stream");
             if (produced > 0) return produced;
         }
         return 0;

@@ -23,7 +23,7 @@ public static class BuildLogs
         var compressed = plain + ".bz2";
         if (!File.Exists(compressed) || !Bzip2.IsAvailable) return null;
         try { return Bzip2.Decompress(File.ReadAllBytes(compressed)); }
-        catch (InvalidDataException) { return null; }
+        catch (Nixsharp.Formats.Compression.CompressionException) { return null; }
     }
 
     /// <summary>Starts a derivation's log, replacing any earlier one (of either kind). Compressed

@@ -263,22 +263,7 @@ public sealed partial class LocalStore : IDisposable
     {
         ParseStorePath(info.Path);
         foreach (var r in info.References) ParseStorePath(r);
-        WriteOnce(info.Path, repair, real =>
-        {
-            using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var reader = new HashingReadStream(nar, h);
-            NarReader.Parse(reader, new NarRestorer(real));
-            var narHash = h.GetHashAndReset();
-            var expected = info.NarHash;
-            var actual = ValidPathInfo.FormatNarHash(narHash);
-            if (!string.Equals(expected, actual, StringComparison.Ordinal))
-                throw new StoreException($"hash mismatch importing path '{info.Path}';\n  specified: {expected}\n  got:       {actual}");
-            if (info.NarSize != 0 && info.NarSize != reader.BytesRead)
-                throw new StoreException($"size mismatch importing path '{info.Path}';\n  specified: {info.NarSize}\n  got:       {reader.BytesRead}");
-            StoreFiles.Canonicalise(real);
-            CheckContentAddress(info, real);
-            return info with { NarSize = reader.BytesRead };
-        });
+        WriteOnce(info.Path, repair, real => info with { NarSize = RestoreNar(info, nar, real) });
     }
 
     private void CheckContentAddress(ValidPathInfo info, string real)

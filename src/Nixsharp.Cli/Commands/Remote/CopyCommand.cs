@@ -1,0 +1,148 @@
+// `nixsharp copy --to URL | --from URL PATHS...`: copies closures between the local store (--store)
+// and a file:// binary cache, as Nix 2.8's `nix copy`. Imports require signatures by a key in
+// trusted-public-keys (content-addressed paths prove themselves), unless --no-check-sigs.
+namespace Nixsharp.Cli.Commands.Remote;
+
+using System.CommandLine;
+using System.Text.Json;
+using Nixsharp.Cli.Commands.Store;
+using Nixsharp.Cli.Glue;
+using Nixsharp.Formats.Signing;
+using Nixsharp.Remote.BinaryCaches;
+using Nixsharp.Store.Local;
+
+public static class CopyCommand
+{
+    /// <summary>Nix's default trusted-public-keys: the key of cache.nixos.org.</summary>
+    public const string DefaultTrustedPublicKeys = "cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=";
+
+    public static Command Create(CliIo io)
+    {
+        var to = new Option<string?>("--to") { Description = "Copy to this store: file:///DIR[?compression=xz|zstd|none&secret-key=FILE]" };
+        var from = new Option<string?>("--from") { Description = "Copy from this store: file:///DIR" };
+        var storeOpt = StoreCommand.StoreOption();
+        var noCheckSigs = new Option<bool>("--no-check-sigs") { Description = "Do not require that paths are signed by trusted keys" };
+        var options = SettingOption();
+        var json = new Option<bool>("--json") { Description = "Print the paths copied as a JSON list" };
+        var paths = StoreCommand.PathsArgument("paths", "Store paths to copy, with their closures");
+        var cmd = new Command("copy", "Copy store paths and their closures to or from a binary cache (like nix copy)")
+        {
+            to, from, storeOpt, noCheckSigs, options, json, paths,
+        };
+        cmd.SetAction(pr => Guard(io, () =>
+        {
+            var toUrl = pr.GetValue(to);
+            var fromUrl = pr.GetValue(from);
+            if ((toUrl is null) == (fromUrl is null)) throw new UsageException("give exactly one of '--to URL' and '--from URL'");
+            var settings = ParseSettings(pr.GetValue(options) ?? [], io);
+            var args = pr.GetValue(paths) ?? [];
+            if (args.Length == 0) throw new UsageException("no store paths given");
+            using var store = StoreOpener.Open(pr.GetValue(storeOpt), io);
+            IReadOnlyList<string> copied;
+            Action<string> log = line => io.Err(StoreCommand.Encode(line) + "\n");
+            if (toUrl is not null)
+            {
+                var url = ParseUrl(toUrl);
+                var key = url.SecretKeyFile is { } f ? KeyCommand.ReadSecretKeyFile(f, io) : null;
+                var targets = args.Select(a => StoreCommand.FollowLinksToStorePath(store, a, io)).ToList();
+                foreach (var t in targets) store.QueryValidPathInfo(t);
+                var cache = FileBinaryCache.Open(url.Directory, store.StoreDir, create: true);
+                copied = BinaryCacheCopy.CopyTo(store, cache, targets, url.Compression, key, log);
+            }
+            else
+            {
+                var url = ParseUrl(fromUrl!);
+                if (url.SecretKeyFile is not null || url.Compression != "xz")
+                    throw new UsageException($"'{fromUrl}': compression and secret-key are settings for writing a cache");
+                var targets = args.Select(a => store.ParseStorePath(Path.GetFullPath(a, io.WorkingDirectory))).ToList();
+                var trusted = TrustedKeys.Parse(settings.TrustedPublicKeys);
+                var cache = FileBinaryCache.Open(url.Directory, store.StoreDir, create: false);
+                bool check = settings.RequireSigs && !pr.GetValue(noCheckSigs);
+                copied = BinaryCacheCopy.CopyFrom(cache, store, targets, trusted, check, log);
+            }
+            if (pr.GetValue(json)) io.Out(StoreCommand.Encode(JsonList(copied)) + "\n");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static FileCacheUrl ParseUrl(string url)
+    {
+        if (!FileCacheUrl.IsFileUrl(url))
+            throw new UsageException($"store '{url}' is not supported by 'copy' yet: nixsharp copies to and from file:// binary caches");
+        return FileCacheUrl.Parse(url);
+    }
+
+    private static string JsonList(IEnumerable<string> items)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (var i in items) w.WriteStringValue(i);
+            w.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>`--option NAME VALUE`, as many times as wanted.</summary>
+    public static Option<string[]> SettingOption() => new("--option")
+    {
+        Description = "Set a setting: --option NAME VALUE (trusted-public-keys, require-sigs)",
+        Arity = new ArgumentArity(2, 2),
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    public sealed record Settings(string TrustedPublicKeys, bool RequireSigs);
+
+    /// <summary>The settings copying uses; others are warned about and ignored, as Nix does.</summary>
+    public static Settings ParseSettings(string[] pairs, CliIo io)
+    {
+        var settings = new Settings(DefaultTrustedPublicKeys, RequireSigs: true);
+        for (int i = 0; i + 1 < pairs.Length; i += 2)
+        {
+            var (name, value) = (pairs[i], pairs[i + 1]);
+            switch (name)
+            {
+                case "trusted-public-keys":
+                    try { TrustedKeys.Parse(value); }
+                    catch (SigningKeyException e) { throw new UsageException($"setting 'trusted-public-keys': {e.Message}"); }
+                    settings = settings with { TrustedPublicKeys = value };
+                    break;
+                case "require-sigs":
+                    settings = settings with
+                    {
+                        RequireSigs = value switch
+                        {
+                            "true" => true, "false" => false,
+                            _ => throw new UsageException($"Boolean setting 'require-sigs' has invalid value '{value}'"),
+                        },
+                    };
+                    break;
+                default:
+                    io.Err($"warning: unknown setting '{name}'\n");
+                    break;
+            }
+        }
+        return settings;
+    }
+
+    public static int Guard(CliIo io, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (UsageException e)
+        {
+            io.Err($"error: {e.Message}\nTry 'nixsharp copy --help' for more information.\n");
+            return 1;
+        }
+        catch (Exception e) when (e is BinaryCacheException or StoreException or Nixsharp.Store.Database.StoreDatabaseException
+                                      or FormatException or IOException or UnauthorizedAccessException)
+        {
+            io.Err($"error: {StoreCommand.Encode(e.Message)}\n");
+            return 1;
+        }
+    }
+}
