@@ -1,5 +1,5 @@
-// Dependencies point one way: formats <- language, formats <- store <- builder, and all of them <- cli,
-// never back.
+// Dependencies point one way: formats <- language, formats <- store <- builder, formats/store <- remote,
+// and all of them <- cli, never back.
 namespace Nixsharp.Language.Tests;
 
 using System.Xml.Linq;
@@ -46,6 +46,26 @@ public class ArchitectureTests
         // The builder realises .drv files: it needs the store and the wire formats, never the language.
         var refs = ProjectReferences(Path.Combine(RepoRoot(), "src", "Nixsharp.Builder", "Nixsharp.Builder.csproj"));
         Assert.Equal(new[] { "Nixsharp.Formats", "Nixsharp.Store" }, refs.Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public void RemoteLayerDependsOnlyOnFormatsAndStore()
+    {
+        // Binary caches and signatures move store paths: no language, no builder.
+        var refs = ProjectReferences(Path.Combine(RepoRoot(), "src", "Nixsharp.Remote", "Nixsharp.Remote.csproj"));
+        Assert.Equal(new[] { "Nixsharp.Formats", "Nixsharp.Store" }, refs.Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public void OnlyTheCliReferencesTheRemoteLayer()
+    {
+        var root = RepoRoot();
+        foreach (var proj in Directory.EnumerateFiles(Path.Combine(root, "src"), "*.csproj", SearchOption.AllDirectories))
+        {
+            if (proj.EndsWith("Nixsharp.Cli.csproj", StringComparison.Ordinal)) continue;
+            Assert.DoesNotContain("Nixsharp.Remote", ProjectReferences(proj));
+        }
+        Assert.Contains("Nixsharp.Remote", ProjectReferences(Path.Combine(root, "src", "Nixsharp.Cli", "Nixsharp.Cli.csproj")));
     }
 
     [Fact]

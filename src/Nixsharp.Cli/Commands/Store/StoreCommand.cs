@@ -22,6 +22,7 @@ public static class StoreCommand
         cmd.Subcommands.Add(Gc(io));
         cmd.Subcommands.Add(ExportImport.Export(io));
         cmd.Subcommands.Add(ExportImport.Import(io));
+        cmd.Subcommands.Add(ServeCommand.Create(io));
         // Parsed by Build.RealiseCommand (nix-store's flags); listed here for --help.
         cmd.Subcommands.Add(new Command("realise", "Build derivations and print their outputs, like nix-store --realise (see 'nixsharp store realise --help')"));
         return cmd;
