@@ -25,6 +25,7 @@ public static class Cli
         root.Subcommands.Add(LogCommand.Create(io));
         root.Subcommands.Add(Commands.Remote.KeyCommand.Create(io));
         root.Subcommands.Add(Commands.Remote.CopyCommand.Create(io));
+        root.Subcommands.Add(Commands.Remote.CopyClosureCommand.Create(io));
         root.Subcommands.Add(new Command("instantiate", "Evaluate Nix expressions like nix-instantiate (see 'nixsharp instantiate --help')"));
         root.Subcommands.Add(new Command("build", "Build derivations like nix-build (see 'nixsharp build --help')"));
         var config = new InvocationConfiguration

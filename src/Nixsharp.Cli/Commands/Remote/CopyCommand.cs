@@ -1,6 +1,8 @@
 // `nixsharp copy --to URL | --from URL PATHS...`: copies closures between the local store (--store)
-// and a file:// binary cache, as Nix 2.8's `nix copy`. Imports require signatures by a key in
-// trusted-public-keys (content-addressed paths prove themselves), unless --no-check-sigs.
+// and another store, as Nix 2.8's `nix copy`. The URL's scheme picks the transport: ssh:// (the
+// nix-store --serve protocol, SshCopyCommand.cs) or a file:// binary cache (here). Imports from a
+// cache require signatures by a key in trusted-public-keys (content-addressed paths prove
+// themselves), unless --no-check-sigs.
 namespace Nixsharp.Cli.Commands.Remote;
 
 using System.CommandLine;
@@ -9,6 +11,7 @@ using Nixsharp.Cli.Commands.Store;
 using Nixsharp.Cli.Glue;
 using Nixsharp.Formats.Signing;
 using Nixsharp.Remote.BinaryCaches;
+using Nixsharp.Remote.Ssh;
 using Nixsharp.Store.Local;
 
 public static class CopyCommand
@@ -18,14 +21,14 @@ public static class CopyCommand
 
     public static Command Create(CliIo io)
     {
-        var to = new Option<string?>("--to") { Description = "Copy to this store: file:///DIR[?compression=xz|zstd|none&secret-key=FILE]" };
-        var from = new Option<string?>("--from") { Description = "Copy from this store: file:///DIR" };
+        var to = new Option<string?>("--to") { Description = "Copy to this store: ssh://[user@]host[:port][?remote-program=…&remote-store=…] or file:///DIR[?compression=xz|zstd|none&secret-key=FILE]" };
+        var from = new Option<string?>("--from") { Description = "Copy from this store: ssh://[user@]host[:port][?…] or file:///DIR" };
         var storeOpt = StoreCommand.StoreOption();
         var noCheckSigs = new Option<bool>("--no-check-sigs") { Description = "Do not require that paths are signed by trusted keys" };
         var options = SettingOption();
-        var json = new Option<bool>("--json") { Description = "Print the paths copied as a JSON list" };
+        var json = new Option<bool>("--json") { Description = "Print what was copied as JSON (file://: the list of paths; ssh://: paths, bytes and requests)" };
         var paths = StoreCommand.PathsArgument("paths", "Store paths to copy, with their closures");
-        var cmd = new Command("copy", "Copy store paths and their closures to or from a binary cache (like nix copy)")
+        var cmd = new Command("copy", "Copy store paths and their closures to or from another store over ssh or a binary cache (like nix copy)")
         {
             to, from, storeOpt, noCheckSigs, options, json, paths,
         };
@@ -34,6 +37,10 @@ public static class CopyCommand
             var toUrl = pr.GetValue(to);
             var fromUrl = pr.GetValue(from);
             if ((toUrl is null) == (fromUrl is null)) throw new UsageException("give exactly one of '--to URL' and '--from URL'");
+            var remoteUrl = toUrl ?? fromUrl!;
+            if (SshStoreUrl.IsSshUrl(remoteUrl))
+                return SshCopyCommand.Guard(io, () => SshCopyCommand.Run(io, new SshCopyCommand.Request(remoteUrl,
+                    ToRemote: toUrl is not null, pr.GetValue(storeOpt), pr.GetValue(paths) ?? [], pr.GetValue(json))));
             var settings = ParseSettings(pr.GetValue(options) ?? [], io);
             var args = pr.GetValue(paths) ?? [];
             if (args.Length == 0) throw new UsageException("no store paths given");
@@ -69,7 +76,7 @@ public static class CopyCommand
     private static FileCacheUrl ParseUrl(string url)
     {
         if (!FileCacheUrl.IsFileUrl(url))
-            throw new UsageException($"store '{url}' is not supported by 'copy' yet: nixsharp copies to and from file:// binary caches");
+            throw new UsageException($"store '{url}' is not supported by 'copy' yet: nixsharp copies over ssh:// and to and from file:// binary caches");
         return FileCacheUrl.Parse(url);
     }
 

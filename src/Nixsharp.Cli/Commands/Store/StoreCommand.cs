@@ -24,6 +24,7 @@ public static class StoreCommand
         cmd.Subcommands.Add(ExportImport.Import(io));
         cmd.Subcommands.Add(LogCommand.Create(io, "read-log"));
         cmd.Subcommands.Add(StoreSign.Create(io));
+        cmd.Subcommands.Add(ServeCommand.Create(io));
         // Parsed by Build.RealiseCommand (nix-store's flags); listed here for --help.
         cmd.Subcommands.Add(new Command("realise", "Build derivations and print their outputs, like nix-store --realise (see 'nixsharp store realise --help')"));
         return cmd;
