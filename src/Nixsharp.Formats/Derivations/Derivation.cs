@@ -64,7 +64,9 @@ public sealed class Derivation
 
     private StringBuilder UnparseTo(bool maskOutputs, IReadOnlyDictionary<string, SortedSet<string>>? actualInputs)
     {
-        var sb = s_builder ?? new StringBuilder(1024);
+        // One chunk big enough for most derivations: Clear() keeps only the last chunk of a builder
+        // that grew, so a small one would allocate its growth again on every use.
+        var sb = s_builder ?? new StringBuilder(16 * 1024);
         s_builder = null;
         sb.Clear();
         sb.Append("Derive([");

@@ -87,6 +87,8 @@ public sealed class StoreDatabase : IDisposable
             _disposed = true;
             foreach (var cmd in _statements.Values) cmd.Dispose();
             _statements.Clear();
+            foreach (var statement in _rawStatements.Values) statement.Dispose();
+            _rawStatements.Clear();
             _connection.Dispose();
         }
     }
@@ -312,11 +314,9 @@ public sealed class StoreDatabase : IDisposable
             var ids = new Dictionary<string, long>(StringComparer.Ordinal);
             long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-            var insert = Command(
+            var insert = Raw(
                 "insert into ValidPaths (path, hash, registrationTime, deriver, narSize, ultimate, sigs, ca) " +
-                "values ($path, $hash, $time, $deriver, $narSize, $ultimate, $sigs, $ca) returning id",
-                ("$path", null), ("$hash", null), ("$time", null), ("$deriver", null), ("$narSize", null),
-                ("$ultimate", null), ("$sigs", null), ("$ca", null));
+                "values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) returning id");
             var update = UpdateCommand();
             foreach (var info in infos)
             {
@@ -328,17 +328,20 @@ public sealed class StoreDatabase : IDisposable
                 }
                 else
                 {
-                    Bind(insert, "$path", info.Path);
-                    Bind(insert, "$hash", info.NarHash);
-                    Bind(insert, "$time", info.RegistrationTime == 0 ? now : info.RegistrationTime);
-                    Bind(insert, "$deriver", info.Deriver);
-                    BindColumns(insert, info);
-                    ids[info.Path] = (long)insert.ExecuteScalar()!;
+                    insert.Bind(1, info.Path).Bind(2, info.NarHash)
+                        .Bind(3, info.RegistrationTime == 0 ? now : info.RegistrationTime).Bind(4, info.Deriver)
+                        .Bind(5, info.NarSize == 0 ? null : info.NarSize).Bind(6, info.Ultimate ? 1L : null)
+                        .Bind(7, info.Signatures.IsEmpty ? null : string.Join(' ', info.Signatures)).Bind(8, info.ContentAddress);
+                    try
+                    {
+                        if (!insert.Step()) throw new StoreDatabaseException(DbFile, $"registering '{info.Path}' returned no row id");
+                        ids[info.Path] = insert.Int64(0);
+                    }
+                    finally { insert.Reset(); }
                 }
             }
 
-            var addReference = Command("insert or replace into Refs (referrer, reference) values ($referrer, $reference)",
-                ("$referrer", null), ("$reference", null));
+            var addReference = Raw("insert or replace into Refs (referrer, reference) values (?1, ?2)");
             foreach (var info in infos)
             {
                 foreach (var reference in info.References)
@@ -348,24 +351,18 @@ public sealed class StoreDatabase : IDisposable
                         referenceId = QueryPathId(reference) ?? throw new MissingReferenceException(DbFile, info.Path, reference);
                         ids[reference] = referenceId;
                     }
-                    Bind(addReference, "$referrer", ids[info.Path]);
-                    Bind(addReference, "$reference", referenceId);
-                    addReference.ExecuteNonQuery();
+                    addReference.Bind(1, ids[info.Path]).Bind(2, referenceId).Execute();
                 }
             }
 
             if (derivationOutputs is not null)
             {
-                var addOutput = Command("insert or replace into DerivationOutputs (drv, id, path) values ($drv, $id, $path)",
-                    ("$drv", null), ("$id", null), ("$path", null));
+                var addOutput = Raw("insert or replace into DerivationOutputs (drv, id, path) values (?1, ?2, ?3)");
                 foreach (var (drvPath, outputs) in derivationOutputs)
                 {
                     foreach (var (name, outputPath) in outputs)
                     {
-                        Bind(addOutput, "$drv", ids[drvPath]);
-                        Bind(addOutput, "$id", name);
-                        Bind(addOutput, "$path", outputPath);
-                        addOutput.ExecuteNonQuery();
+                        addOutput.Bind(1, ids[drvPath]).Bind(2, name).Bind(3, outputPath).Execute();
                     }
                 }
             }
@@ -574,7 +571,7 @@ public sealed class StoreDatabase : IDisposable
     /// (and allocate commands) for every transaction, which costs as much as a small query.</summary>
     private Transaction Begin(bool deferred)
     {
-        Command(deferred ? "begin deferred" : "begin immediate").ExecuteNonQuery();
+        Raw(deferred ? "begin deferred" : "begin immediate").Execute();
         return new Transaction(this);
     }
 
@@ -587,7 +584,7 @@ public sealed class StoreDatabase : IDisposable
 
         public void Commit()
         {
-            _db.Command("commit").ExecuteNonQuery();
+            _db.Raw("commit").Execute();
             _open = false;
         }
 
@@ -598,7 +595,7 @@ public sealed class StoreDatabase : IDisposable
             // SQLite may already have rolled back by itself (after some errors); only roll back
             // while a transaction is still open.
             if (SQLitePCL.raw.sqlite3_get_autocommit(_db._connection.Handle) == 0)
-                _db.Command("rollback").ExecuteNonQuery();
+                _db.Raw("rollback").Execute();
         }
     }
 
@@ -616,8 +613,19 @@ public sealed class StoreDatabase : IDisposable
 
     private long? QueryPathId(string path)
     {
-        var cmd = Command("select id from ValidPaths where path = $path", ("$path", path));
-        return cmd.ExecuteScalar() is long id ? id : null;
+        var statement = Raw("select id from ValidPaths where path = ?1").Bind(1, path);
+        try { return statement.Step() ? statement.Int64(0) : null; }
+        finally { statement.Reset(); }
+    }
+
+    private readonly Dictionary<string, RawStatement> _rawStatements = new(StringComparer.Ordinal);
+
+    /// <summary>A statement of the hot write path, prepared once and run without SqliteCommand.</summary>
+    private RawStatement Raw(string sql)
+    {
+        if (!_rawStatements.TryGetValue(sql, out var statement))
+            _rawStatements[sql] = statement = new RawStatement(_connection.Handle!, sql);
+        return statement;
     }
 
     private ImmutableSortedSet<string> ReferencesOf(long id) =>

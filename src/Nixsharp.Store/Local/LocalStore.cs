@@ -396,10 +396,17 @@ public sealed partial class LocalStore : IDisposable
 
     private static (byte[] Hash, long Size) HashTextNar(byte[] contents)
     {
-        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var sink = new HashingStream(h);
-        NarWriter.WriteRegularFile(contents, executable: false, sink);
-        return (h.GetHashAndReset(), sink.Length64);
+        // Texts are small: the NAR is built in a pooled buffer and hashed in one call, which
+        // allocates far less than an incremental hash per path.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(contents.Length + 256);
+        try
+        {
+            var nar = new MemoryStream(buffer);
+            NarWriter.WriteRegularFile(contents, executable: false, nar);
+            var size = (int)nar.Position;
+            return (SHA256.HashData(buffer.AsSpan(0, size)), size);
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     private static byte[] HashContents(string realPath, bool recursive, string algo)
