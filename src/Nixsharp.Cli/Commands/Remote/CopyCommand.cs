@@ -38,10 +38,14 @@ public static class CopyCommand
             var fromUrl = pr.GetValue(from);
             if ((toUrl is null) == (fromUrl is null)) throw new UsageException("give exactly one of '--to URL' and '--from URL'");
             var remoteUrl = toUrl ?? fromUrl!;
+            var settings = ParseSettings(pr.GetValue(options) ?? [], io);
+            // Imports (from ssh:// as from a cache) need trusted signatures, as with Nix; null: unchecked.
+            TrustedKeys? trustedForImport = fromUrl is not null && settings.RequireSigs && !pr.GetValue(noCheckSigs)
+                ? TrustedKeys.Parse(settings.TrustedPublicKeys) : null;
             if (SshStoreUrl.IsSshUrl(remoteUrl))
                 return SshCopyCommand.Guard(io, () => SshCopyCommand.Run(io, new SshCopyCommand.Request(remoteUrl,
-                    ToRemote: toUrl is not null, pr.GetValue(storeOpt), pr.GetValue(paths) ?? [], pr.GetValue(json))));
-            var settings = ParseSettings(pr.GetValue(options) ?? [], io);
+                    ToRemote: toUrl is not null, pr.GetValue(storeOpt), pr.GetValue(paths) ?? [], pr.GetValue(json),
+                    TrustedForImport: trustedForImport)));
             var args = pr.GetValue(paths) ?? [];
             if (args.Length == 0) throw new UsageException("no store paths given");
             using var store = StoreOpener.Open(pr.GetValue(storeOpt), io);
