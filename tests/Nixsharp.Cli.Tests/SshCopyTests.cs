@@ -159,7 +159,7 @@ public sealed class SshCopyTests : IClassFixture<SshCopyFixture>, IDisposable
 
         // From real nix-store --serve.
         var local = new TestStore(_tmp.Sub("local"));
-        var json = Json(Nixsharp("copy", "--store", local.Root, "--from", $"ssh://{Host}?remote-store={origin.Root}", "--json", app));
+        var json = Json(Nixsharp("copy", "--store", local.Root, "--no-check-sigs", "--from", $"ssh://{Host}?remote-store={origin.Root}", "--json", app));
         Assert.Equal(3, json.GetProperty("pathsCopied").GetInt32());
         Assert.Equal(1, Requests(json, "QueryClosure"));
         Assert.Equal(1, Requests(json, "QueryPathInfos"));
@@ -168,8 +168,8 @@ public sealed class SshCopyTests : IClassFixture<SshCopyFixture>, IDisposable
 
         // From nixsharp store serve, with lib already here: two paths come.
         var local2 = new TestStore(_tmp.Sub("local2"));
-        Json(Nixsharp("copy", "--store", local2.Root, "--from", ServeUrl(origin.Root), "--json", lib));
-        var json2 = Json(Nixsharp("copy", "--store", local2.Root, "--from", ServeUrl(origin.Root), "--json", app));
+        Json(Nixsharp("copy", "--store", local2.Root, "--no-check-sigs", "--from", ServeUrl(origin.Root), "--json", lib));
+        var json2 = Json(Nixsharp("copy", "--store", local2.Root, "--no-check-sigs", "--from", ServeUrl(origin.Root), "--json", app));
         Assert.Equal(2, json2.GetProperty("pathsCopied").GetInt32());
         Assert.Equal(1, json2.GetProperty("alreadyPresent").GetInt32());
         local2.AssertVerifies("after nixsharp copy --from nixsharp store serve");
@@ -279,14 +279,14 @@ public sealed class SshCopyTests : IClassFixture<SshCopyFixture>, IDisposable
         // Real nix-store --serve whose output is cut after 300 000 bytes: inside big's NAR.
         var server = _f.Script("cut-server", $"/usr/bin/nix-store \"$@\" | {Cut(300_000)}");
         var local = new TestStore(_tmp.Sub("local"));
-        var r = Nixsharp("copy", "--store", local.Root, "--from", $"ssh://{Host}?remote-program={server}&remote-store={origin}", app);
+        var r = Nixsharp("copy", "--store", local.Root, "--no-check-sigs", "--from", $"ssh://{Host}?remote-program={server}&remote-store={origin}", app);
         Assert.StartsWith($"error: lost the connection to 'ssh://{Host}' while receiving '{big}'", ErrorOf(r));
         Assert.Equal([lib], local.ValidPaths());
         Assert.Empty(local.StrayEntries());
         local.AssertVerifies("after a connection cut mid-NAR");
 
         // A retry through an intact connection fetches what is missing.
-        var retry = Json(Nixsharp("copy", "--store", local.Root, "--from", $"ssh://{Host}?remote-store={origin}", "--json", app));
+        var retry = Json(Nixsharp("copy", "--store", local.Root, "--no-check-sigs", "--from", $"ssh://{Host}?remote-store={origin}", "--json", app));
         Assert.Equal(2, retry.GetProperty("pathsCopied").GetInt32());
         local.AssertVerifies("after the retry");
     }
@@ -308,7 +308,7 @@ public sealed class SshCopyTests : IClassFixture<SshCopyFixture>, IDisposable
             f.WriteByte((byte)(b ^ 0xff));
         }
         var local = new TestStore(_tmp.Sub("local"));
-        var r = Nixsharp("copy", "--store", local.Root, "--from", $"ssh://{Host}?remote-store={origin.Root}", app);
+        var r = Nixsharp("copy", "--store", local.Root, "--no-check-sigs", "--from", $"ssh://{Host}?remote-store={origin.Root}", app);
         Assert.StartsWith($"error: refusing '{big}' from 'ssh://{Host}' (nothing of it was registered): hash mismatch importing path '{big}'", ErrorOf(r));
         Assert.Equal([lib], local.ValidPaths());
         Assert.Empty(local.StrayEntries());

@@ -40,7 +40,7 @@ public static class BinaryCacheCopy
     /// <summary>Imports the closure of `paths` from the cache into the store (what the store lacks).
     /// With `checkSignatures`, every path must carry a valid signature by one of `trusted`, or be
     /// content-addressed (its path then proves its contents). Returns the paths added.</summary>
-    public static IReadOnlyList<string> CopyFrom(FileBinaryCache cache, LocalStore store, IEnumerable<string> paths,
+    public static IReadOnlyList<string> CopyFrom(IBinaryCacheReader cache, LocalStore store, IEnumerable<string> paths,
         TrustedKeys trusted, bool checkSignatures, Action<string> log)
     {
         // The narinfos of the missing part of the closure; valid paths end the walk (their

@@ -15,7 +15,7 @@ using Nixsharp.Formats.Nar;
 using Nixsharp.Formats.Signing;
 using Nixsharp.Formats.StorePaths;
 
-public sealed class FileBinaryCache
+public sealed class FileBinaryCache : IBinaryCacheReader
 {
     public const string CacheInfoFile = "nix-cache-info";
 
@@ -96,28 +96,37 @@ public sealed class FileBinaryCache
         return info;
     }
 
-    /// <summary>Where a narinfo's URL points, which must be a file inside the cache: a cache cannot
-    /// make a client read files elsewhere.</summary>
-    private string NarFile(NarInfo info)
-    {
-        var url = info.Url;
-        if (url.StartsWith('/') || url.Contains("://", StringComparison.Ordinal) || url.Split('/').Any(s => s is "" or "." or ".."))
-            throw new BinaryCacheException($"the NAR of '{info.StorePath}' is at '{url}', which is not a file inside binary cache '{Display}'");
-        return Path.Combine(Directory, url);
-    }
-
     /// <summary>Streams the path's NAR, decompressed, to `consume`; then checks that nothing follows
     /// the NAR and that the file's size and hash are the narinfo's. (The NAR's own hash and size
     /// are checked by whoever reads it: the store, against the narinfo.)</summary>
     public void ReadNar(NarInfo info, Action<Stream> consume)
     {
-        var file = NarFile(info);
+        var file = Path.Combine(Directory, CheckNarUrl(info, Display));
         FileStream raw;
         try { raw = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new BinaryCacheException($"cannot read the NAR of '{info.StorePath}' from '{Display}/{info.Url}': {e.Message}");
         }
+        ReadNarFile(raw, info, Display, consume);
+    }
+
+    /// <summary>A narinfo's URL, which must name a file inside the cache: a cache cannot make a
+    /// client read files (or fetch URLs) elsewhere.</summary>
+    public static string CheckNarUrl(NarInfo info, string display)
+    {
+        var url = info.Url;
+        if (url.StartsWith('/') || url.Contains("://", StringComparison.Ordinal) || url.Contains('?') || url.Contains('#')
+            || url.Split('/').Any(s => s is "" or "." or ".."))
+            throw new BinaryCacheException($"the NAR of '{info.StorePath}' is at '{url}', which is not a file inside binary cache '{display}'");
+        return url;
+    }
+
+    /// <summary>Reads a NAR file (`raw`, which this disposes) of the cache shown as `display`:
+    /// decompresses it into `consume`, then checks that nothing follows the NAR and that the
+    /// file's size and hash are the narinfo's.</summary>
+    public static void ReadNarFile(Stream raw, NarInfo info, string display, Action<Stream> consume)
+    {
         using var fileHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var counted = new CountingReadStream(raw, fileHash);
         Stream nar;
@@ -125,7 +134,7 @@ public sealed class FileBinaryCache
         catch (Exception e) when (e is NotSupportedException or CompressionException)
         {
             raw.Dispose();
-            throw new BinaryCacheException($"cannot read the NAR of '{info.StorePath}' from '{Display}': {e.Message}");
+            throw new BinaryCacheException($"cannot read the NAR of '{info.StorePath}' from '{display}': {e.Message}");
         }
         using (nar)
         {
@@ -133,20 +142,20 @@ public sealed class FileBinaryCache
             {
                 consume(nar);
                 if (nar.ReadByte() >= 0)
-                    throw new BinaryCacheException($"the NAR of '{info.StorePath}' in '{Display}/{info.Url}' has data after its end");
+                    throw new BinaryCacheException($"the NAR of '{info.StorePath}' in '{display}/{info.Url}' has data after its end");
                 counted.CopyTo(Stream.Null);
             }
             catch (CompressionException e)
             {
-                throw new BinaryCacheException($"cannot decompress '{Display}/{info.Url}' ({info.Compression}) for '{info.StorePath}': {e.Message}");
+                throw new BinaryCacheException($"cannot decompress '{display}/{info.Url}' ({info.Compression}) for '{info.StorePath}': {e.Message}");
             }
             if (info.FileSize != 0 && counted.BytesRead != info.FileSize)
-                throw new BinaryCacheException($"file '{Display}/{info.Url}' of '{info.StorePath}' has {counted.BytesRead} bytes; its narinfo says {info.FileSize}");
+                throw new BinaryCacheException($"file '{display}/{info.Url}' of '{info.StorePath}' has {counted.BytesRead} bytes; its narinfo says {info.FileSize}");
             if (info.FileHash is { } expected)
             {
                 var actual = expected.Type == HashType.Sha256 ? new Hash(HashType.Sha256, fileHash.GetHashAndReset()) : null;
                 if (actual is not null && !actual.Equals(expected))
-                    throw new BinaryCacheException($"hash mismatch in file '{Display}/{info.Url}' of '{info.StorePath}';\n  specified: {expected.ToString(HashFormat.Base32, true)}\n  got:       {actual.ToString(HashFormat.Base32, true)}");
+                    throw new BinaryCacheException($"hash mismatch in file '{display}/{info.Url}' of '{info.StorePath}';\n  specified: {expected.ToString(HashFormat.Base32, true)}\n  got:       {actual.ToString(HashFormat.Base32, true)}");
             }
         }
     }

@@ -12,6 +12,7 @@ using Nixsharp.Formats.Export;
 using Nixsharp.Formats.Hashes;
 using Nixsharp.Formats.Nar;
 using Nixsharp.Formats.Serve;
+using Nixsharp.Formats.Signing;
 using Nixsharp.Store.Database;
 using Nixsharp.Store.Local;
 
@@ -138,8 +139,11 @@ public static class SshCopy
         return ValidPathInfo.FormatNarHash(h.GetHashAndReset());
     }
 
+    /// <summary>Imports the closure of `roots` from the remote. With `trusted` (signature checking
+    /// on), every missing path must carry a valid signature by one of its keys or be content-addressed
+    /// (its path then proves its contents); this is checked for all of them before any NAR is asked for.</summary>
     public static CopyResult CopyFrom(ServeClient remote, LocalStore store, IReadOnlyCollection<string> roots,
-        bool includeOutputs, ICopyProgress progress)
+        bool includeOutputs, ICopyProgress progress, TrustedKeys? trusted = null)
     {
         var url = remote.Url.Display;
         var have = remote.QueryValidPaths(roots);
@@ -162,6 +166,8 @@ public static class SshCopy
         foreach (var p in missing)
             if (!infos.ContainsKey(p)) throw Garbage(remote, $"it listed '{p}' in the closure but sent no info for it");
         var order = SortReferencesFirst(missing, infos, remote);
+        if (trusted is not null)
+            foreach (var p in order) CheckTrusted(store, remote, infos[p], trusted);
         progress.Planned(order.Count, order.Sum(p => infos[p].NarSize), closureSet.Count - order.Count);
         if (order.Count == 0) return new CopyResult([], 0, closureSet.Count, remote.Requests);
 
@@ -202,6 +208,15 @@ public static class SshCopy
         try { requests.GetAwaiter().GetResult(); }
         catch (IOException e) { throw remote.Failure(e, "sending requests"); }
         return new CopyResult(copied, bytes, closureSet.Count - order.Count, remote.Requests);
+    }
+
+    private static void CheckTrusted(LocalStore store, ServeClient remote, ValidPathInfo info, TrustedKeys trusted)
+    {
+        var fingerprint = PathFingerprint.Of(info.Path, Hash.ParseAnyPrefixed(info.NarHash), info.NarSize, info.References);
+        if (trusted.AnyValid(fingerprint, info.Signatures)) return;
+        if (info.ContentAddress is { } ca && store.ContentAddressGives(ca, info.Path, info.References)) return;
+        remote.Kill();
+        throw new RemoteException($"cannot add path '{info.Path}' because it lacks a valid signature");
     }
 
     private static RemoteException Garbage(ServeClient remote, string what)

@@ -1,6 +1,7 @@
 // `nixsharp copy --to URL | --from URL PATHS...`: copies closures between the local store (--store)
 // and another store, as Nix 2.8's `nix copy`. The URL's scheme picks the transport: ssh:// (the
-// nix-store --serve protocol, SshCopyCommand.cs) or a file:// binary cache (here). Imports from a
+// nix-store --serve protocol, SshCopyCommand.cs), a file:// binary cache or (--from) an http(s)://
+// one (here). Imports from a
 // cache require signatures by a key in trusted-public-keys (content-addressed paths prove
 // themselves), unless --no-check-sigs.
 namespace Nixsharp.Cli.Commands.Remote;
@@ -22,7 +23,7 @@ public static class CopyCommand
     public static Command Create(CliIo io)
     {
         var to = new Option<string?>("--to") { Description = "Copy to this store: ssh://[user@]host[:port][?remote-program=…&remote-store=…] or file:///DIR[?compression=xz|zstd|none&secret-key=FILE]" };
-        var from = new Option<string?>("--from") { Description = "Copy from this store: ssh://[user@]host[:port][?…] or file:///DIR" };
+        var from = new Option<string?>("--from") { Description = "Copy from this store: ssh://[user@]host[:port][?…], file:///DIR or http(s)://HOST/PATH" };
         var storeOpt = StoreCommand.StoreOption();
         var noCheckSigs = new Option<bool>("--no-check-sigs") { Description = "Do not require that paths are signed by trusted keys" };
         var options = SettingOption();
@@ -38,15 +39,21 @@ public static class CopyCommand
             var fromUrl = pr.GetValue(from);
             if ((toUrl is null) == (fromUrl is null)) throw new UsageException("give exactly one of '--to URL' and '--from URL'");
             var remoteUrl = toUrl ?? fromUrl!;
+            var settings = ParseSettings(pr.GetValue(options) ?? [], io);
+            // Imports (from ssh:// as from a cache) need trusted signatures, as with Nix; null: unchecked.
+            TrustedKeys? trustedForImport = fromUrl is not null && settings.RequireSigs && !pr.GetValue(noCheckSigs)
+                ? TrustedKeys.Parse(settings.TrustedPublicKeys) : null;
             if (SshStoreUrl.IsSshUrl(remoteUrl))
                 return SshCopyCommand.Guard(io, () => SshCopyCommand.Run(io, new SshCopyCommand.Request(remoteUrl,
-                    ToRemote: toUrl is not null, pr.GetValue(storeOpt), pr.GetValue(paths) ?? [], pr.GetValue(json))));
-            var settings = ParseSettings(pr.GetValue(options) ?? [], io);
+                    ToRemote: toUrl is not null, pr.GetValue(storeOpt), pr.GetValue(paths) ?? [], pr.GetValue(json),
+                    TrustedForImport: trustedForImport)));
             var args = pr.GetValue(paths) ?? [];
             if (args.Length == 0) throw new UsageException("no store paths given");
             using var store = StoreOpener.Open(pr.GetValue(storeOpt), io);
             IReadOnlyList<string> copied;
             Action<string> log = line => io.Err(StoreCommand.Encode(line) + "\n");
+            if (toUrl is not null && HttpBinaryCache.IsHttpUrl(toUrl))
+                throw new UsageException($"'{toUrl}': http(s):// binary caches are read-only in nixsharp (copy --from them; write with --to file:///DIR)");
             if (toUrl is not null)
             {
                 var url = ParseUrl(toUrl);
@@ -55,6 +62,14 @@ public static class CopyCommand
                 foreach (var t in targets) store.QueryValidPathInfo(t);
                 var cache = FileBinaryCache.Open(url.Directory, store.StoreDir, create: true);
                 copied = BinaryCacheCopy.CopyTo(store, cache, targets, url.Compression, key, log);
+            }
+            else if (HttpBinaryCache.IsHttpUrl(fromUrl!))
+            {
+                var targets = args.Select(a => store.ParseStorePath(Path.GetFullPath(a, io.WorkingDirectory))).ToList();
+                var trusted = TrustedKeys.Parse(settings.TrustedPublicKeys);
+                using var cache = HttpBinaryCache.Open(fromUrl!, store.StoreDir);
+                bool check = settings.RequireSigs && !pr.GetValue(noCheckSigs);
+                copied = BinaryCacheCopy.CopyFrom(cache, store, targets, trusted, check, log);
             }
             else
             {
@@ -76,7 +91,7 @@ public static class CopyCommand
     private static FileCacheUrl ParseUrl(string url)
     {
         if (!FileCacheUrl.IsFileUrl(url))
-            throw new UsageException($"store '{url}' is not supported by 'copy' yet: nixsharp copies over ssh:// and to and from file:// binary caches");
+            throw new UsageException($"store '{url}' is not supported by 'copy' yet: nixsharp copies over ssh://, to and from file:// binary caches and from http(s):// ones");
         return FileCacheUrl.Parse(url);
     }
 

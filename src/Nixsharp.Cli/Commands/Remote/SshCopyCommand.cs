@@ -13,7 +13,7 @@ using Nixsharp.Store.Local;
 public static class SshCopyCommand
 {
     public sealed record Request(string Url, bool ToRemote, string? StoreUri, string[] Paths, bool Json,
-        bool IncludeOutputs = false, bool Substitute = false);
+        bool IncludeOutputs = false, bool Substitute = false, Nixsharp.Formats.Signing.TrustedKeys? TrustedForImport = null);
 
     public static int Run(CliIo io, Request r)
     {
@@ -35,7 +35,7 @@ public static class SshCopyCommand
         using var remote = ServeClient.Connect(url, write: r.ToRemote, io.GetEnv("NIX_SSHOPTS"));
         var result = r.ToRemote
             ? SshCopy.CopyTo(store, remote, roots, r.IncludeOutputs, r.Substitute, progress)
-            : SshCopy.CopyFrom(remote, store, roots, r.IncludeOutputs, progress);
+            : SshCopy.CopyFrom(remote, store, roots, r.IncludeOutputs, progress, r.TrustedForImport);
         remote.Close();
         progress.Finish(result, clock.Elapsed);
         if (r.Json) io.Out(StoreCommand.Encode(Json(result, clock.Elapsed)) + "\n");
