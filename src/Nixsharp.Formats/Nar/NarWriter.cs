@@ -156,30 +156,3 @@ public sealed class NarWriter
         public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
     }
 }
-
-/// <summary>A write-only stream that feeds an incremental hash and counts bytes.</summary>
-public sealed class HashingStream : Stream
-{
-    private readonly System.Security.Cryptography.IncrementalHash _hash;
-    public long Length64 { get; private set; }
-    public HashingStream(System.Security.Cryptography.IncrementalHash hash) { _hash = hash; }
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => Length64;
-    public override long Position { get => Length64; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        _hash.AppendData(buffer, offset, count);
-        Length64 += count;
-    }
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        _hash.AppendData(buffer);
-        Length64 += buffer.Length;
-    }
-}

@@ -128,7 +128,7 @@ public sealed class FileBinaryCache : IBinaryCacheReader
     public static void ReadNarFile(Stream raw, NarInfo info, string display, Action<Stream> consume)
     {
         using var fileHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var counted = new CountingReadStream(raw, fileHash);
+        var counted = new HashingReadStream(raw, fileHash, ownsInner: true);
         Stream nar;
         try { nar = CompressionMethods.OpenDecompressor(info.Compression, counted); }
         catch (Exception e) when (e is NotSupportedException or CompressionException)
@@ -186,16 +186,16 @@ public sealed class FileBinaryCache : IBinaryCacheReader
             long fileSize, narSize;
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                var fileTee = new HashingWriteStream(file, fileHash);
-                var narTee = new HashingWriteStream(null, narHash);
+                var fileTee = new HashingStream(fileHash, file);
+                var narTee = new HashingStream(narHash);
                 using (var compressor = CompressionMethods.OpenCompressor(compression, fileTee))
                 {
                     narTee.Inner = compressor;
                     dumpNar(narTee);
                 }
                 file.Flush(flushToDisk: true);
-                fileSize = fileTee.BytesWritten;
-                narSize = narTee.BytesWritten;
+                fileSize = fileTee.Length64;
+                narSize = narTee.Length64;
             }
             var actualNarHash = new Hash(HashType.Sha256, narHash.GetHashAndReset());
             if (!actualNarHash.Equals(path.NarHash) || narSize != path.NarSize)
@@ -248,62 +248,4 @@ public sealed class FileBinaryCache : IBinaryCacheReader
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
-}
-
-/// <summary>Reads through, hashing and counting.</summary>
-internal sealed class CountingReadStream(Stream inner, IncrementalHash hash) : Stream
-{
-    public long BytesRead { get; private set; }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        int n = inner.Read(buffer);
-        hash.AppendData(buffer[..n]);
-        BytesRead += n;
-        return n;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) inner.Dispose();
-        base.Dispose(disposing);
-    }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-
-/// <summary>Writes through (to Inner, when set), hashing and counting; never closes Inner.</summary>
-internal sealed class HashingWriteStream(Stream? inner, IncrementalHash hash) : Stream
-{
-    public Stream? Inner { get; set; } = inner;
-    public long BytesWritten { get; private set; }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        hash.AppendData(buffer);
-        BytesWritten += buffer.Length;
-        Inner?.Write(buffer);
-    }
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => BytesWritten; set => throw new NotSupportedException(); }
-    public override void Flush() => Inner?.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -135,7 +135,7 @@ public static class SshCopy
     private static string DumpHashed(LocalStore store, string path, Stream to, ICopyProgress progress)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        NarWriter.Dump(store.ToRealPath(path), new ProgressWriteStream(new TeeWriteStream(to, h), progress));
+        NarWriter.Dump(store.ToRealPath(path), new ProgressWriteStream(new HashingStream(h, to), progress));
         return ValidPathInfo.FormatNarHash(h.GetHashAndReset());
     }
 

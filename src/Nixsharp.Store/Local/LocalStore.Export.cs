@@ -23,7 +23,7 @@ public sealed partial class LocalStore
             ExportFormat.WritePath(output, o =>
             {
                 using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var tee = new TeeWriteStream(o, h);
+                var tee = new HashingStream(h, o);
                 NarWriter.Dump(ToRealPath(path), tee);
                 var actual = ValidPathInfo.FormatNarHash(h.GetHashAndReset());
                 if (actual != info.NarHash)
@@ -43,7 +43,7 @@ public sealed partial class LocalStore
         {
             using var buffer = new SpillBuffer(Path.Combine(Layout.StateDir, "tmp"));
             using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var narSize = NarReader.Copy(input, new TeeWriteStream(buffer, h));
+            var narSize = NarReader.Copy(input, new HashingStream(h, buffer));
             var narHash = h.GetHashAndReset();
             var trailer = ExportFormat.ReadTrailer(input);
             ParseStorePath(trailer.Path);
@@ -65,25 +65,6 @@ public sealed partial class LocalStore
         return imported;
     }
 
-}
-
-/// <summary>Writes through to an inner stream while hashing what passes.</summary>
-public sealed class TeeWriteStream : Stream
-{
-    private readonly Stream _inner;
-    private readonly IncrementalHash _hash;
-    public TeeWriteStream(Stream inner, IncrementalHash hash) { _inner = inner; _hash = hash; }
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-    public override void Write(ReadOnlySpan<byte> buffer) { _hash.AppendData(buffer); _inner.Write(buffer); }
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() => _inner.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>A write-then-read buffer that keeps the first bytes in memory and spills the rest to an

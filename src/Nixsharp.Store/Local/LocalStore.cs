@@ -431,36 +431,6 @@ public sealed class StoreException : Exception
     public StoreException(string message) : base(message) { }
 }
 
-/// <summary>Reads through to an inner stream, hashing and counting the bytes that pass.</summary>
-public sealed class HashingReadStream : Stream
-{
-    private readonly Stream _inner;
-    private readonly IncrementalHash _hash;
-    public long BytesRead { get; private set; }
-
-    public HashingReadStream(Stream inner, IncrementalHash hash) { _inner = inner; _hash = hash; }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        int n = _inner.Read(buffer);
-        _hash.AppendData(buffer[..n]);
-        BytesRead += n;
-        return n;
-    }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-
 /// <summary>Reads one stream, then another.</summary>
 public sealed class ConcatStream : Stream
 {
