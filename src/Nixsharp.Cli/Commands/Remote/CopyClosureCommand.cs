@@ -22,7 +22,7 @@ public static class CopyClosureCommand
         {
             to, from, gzip, includeOutputs, substitute, storeOpt, json, host, paths,
         };
-        cmd.SetAction(pr => SshCopyCommand.Guard(io, () =>
+        cmd.SetAction(pr => CopyCommand.Guard(io, () =>
         {
             if (pr.GetValue(to) && pr.GetValue(from)) throw new UsageException("give at most one of '--to' and '--from'");
             var h = pr.GetValue(host)!;

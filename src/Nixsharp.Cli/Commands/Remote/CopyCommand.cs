@@ -44,9 +44,9 @@ public static class CopyCommand
             TrustedKeys? trustedForImport = fromUrl is not null && settings.RequireSigs && !pr.GetValue(noCheckSigs)
                 ? TrustedKeys.Parse(settings.TrustedPublicKeys) : null;
             if (SshStoreUrl.IsSshUrl(remoteUrl))
-                return SshCopyCommand.Guard(io, () => SshCopyCommand.Run(io, new SshCopyCommand.Request(remoteUrl,
+                return SshCopyCommand.Run(io, new SshCopyCommand.Request(remoteUrl,
                     ToRemote: toUrl is not null, pr.GetValue(storeOpt), pr.GetValue(paths) ?? [], pr.GetValue(json),
-                    TrustedForImport: trustedForImport)));
+                    TrustedForImport: trustedForImport));
             var args = pr.GetValue(paths) ?? [];
             if (args.Length == 0) throw new UsageException("no store paths given");
             using var store = StoreOpener.Open(pr.GetValue(storeOpt), io);
@@ -149,6 +149,7 @@ public static class CopyCommand
         return settings;
     }
 
+    /// <summary>Turns the expected failures of either transport into "error: …" and exit 1.</summary>
     public static int Guard(CliIo io, Func<int> body)
     {
         try
@@ -157,10 +158,10 @@ public static class CopyCommand
         }
         catch (UsageException e)
         {
-            io.Err($"error: {e.Message}\nTry 'nixsharp copy --help' for more information.\n");
+            io.Err($"error: {StoreCommand.Encode(e.Message)}\nTry 'nixsharp copy --help' for more information.\n");
             return 1;
         }
-        catch (Exception e) when (e is BinaryCacheException or StoreException or Nixsharp.Store.Database.StoreDatabaseException
+        catch (Exception e) when (e is BinaryCacheException or RemoteException or StoreException or Nixsharp.Store.Database.StoreDatabaseException
                                       or FormatException or IOException or UnauthorizedAccessException)
         {
             io.Err($"error: {StoreCommand.Encode(e.Message)}\n");

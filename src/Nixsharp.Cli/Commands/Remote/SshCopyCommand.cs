@@ -63,26 +63,6 @@ public static class SshCopyCommand
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
-
-    /// <summary>Turns expected failures into "error: …" and exit 1.</summary>
-    public static int Guard(CliIo io, Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (UsageException e)
-        {
-            io.Err($"error: {StoreCommand.Encode(e.Message)}\nTry 'nixsharp copy --help' for more information.\n");
-            return 1;
-        }
-        catch (Exception e) when (e is RemoteException or StoreException or Nixsharp.Store.Database.StoreDatabaseException
-                                      or FormatException or IOException or UnauthorizedAccessException)
-        {
-            io.Err($"error: {StoreCommand.Encode(e.Message)}\n");
-            return 1;
-        }
-    }
 }
 
 /// <summary>Progress on stderr: one redrawn status line on a terminal; otherwise a line per path
