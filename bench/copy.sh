@@ -24,13 +24,9 @@ mkdir -p "$RESULTS" "$DATA"
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 [ -x /usr/sbin/sshd ] || { apt-get update -qq && apt-get install -y -qq openssh-server >/dev/null; }
 
-if [ -z "${NIXSHARP:-}" ]; then
-  echo "building nixsharp (NativeAOT)..." >&2
-  dotnet publish "$ROOT/src/Nixsharp.Cli" -c Release -r linux-x64 \
-    --artifacts-path "$RESULTS/artifacts" -o "$RESULTS/bin" >"$RESULTS/publish.log" 2>&1 \
-    || { cat "$RESULTS/publish.log" >&2; exit 1; }
-  NIXSHARP="$RESULTS/bin/nixsharp"
-fi
+# shellcheck source=bench/common.sh
+source "$BENCH/common.sh"
+nixsharp_binary
 NS="$(cd "$(dirname "$NIXSHARP")" && pwd)/$(basename "$NIXSHARP")"
 NIX_STORE="$(command -v nix-store)"
 NIXCOPY="nix copy --extra-experimental-features nix-command --option substituters ''"
@@ -170,7 +166,6 @@ run_once() {
   t1=$EPOCHREALTIME
   printf '%s %s %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')" "$(tail -n 1 "$RESULTS/.crss")" "$rc"
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 quote_urls() { sed -E "s#((ssh|file)://[^ ]*)#'\\1'#g" <<<"$1"; }
 
 TABLE="| workload | nix 2.8 median (s) | nixsharp median (s) | ratio (nixsharp/nix) | nix peak RSS (MiB) | nixsharp peak RSS (MiB) | same result |
