@@ -8,6 +8,16 @@ public static class Cli
 {
     public static int Run(string[] args, CliIo io)
     {
+        // Configuration files first: a broken one stops every command, as in Nix.
+        try
+        {
+            _ = io.Config;
+        }
+        catch (Nixsharp.Formats.Config.ConfigFileException e)
+        {
+            io.Err($"error: {Commands.Store.StoreCommand.Encode(e.Message)}\n");
+            return 1;
+        }
         // nix-instantiate's command line is not POSIX-shaped (--arg takes two values, order matters),
         // so `instantiate` parses its own arguments, exactly as nix-instantiate does.
         if (args.Length > 0 && args[0] == "instantiate")

@@ -17,6 +17,12 @@ public sealed class CliIo
     /// program name when the binary was run as nix-instantiate (as Nix prints its argv[0]).</summary>
     public string InstantiateName { get; init; } = "nixsharp instantiate";
 
+    private Settings.Configuration? _config;
+
+    /// <summary>The settings from nix.conf files and NIX_CONFIG, read on first use (Cli.Run asks
+    /// first, so that their errors and warnings come before anything else).</summary>
+    public Settings.Configuration Config => _config ??= Settings.Configuration.Load(this);
+
     public CliIo(Stream stdout, Stream stderr, Func<string, string?> getEnv, string cwd, Func<Stream>? stdin = null)
     {
         Stdout = stdout; Stderr = stderr; GetEnv = getEnv; WorkingDirectory = cwd;

@@ -30,8 +30,8 @@ public static class EvalCommand
         cmd.SetAction(pr =>
         {
             var session = new EvalSession(io, "nixsharp eval");
-            session.Settings.ShowTrace = pr.GetValue(showTrace);
-            session.Settings.MaxCallDepth = pr.GetValue(maxDepth);
+            if (pr.GetValue(showTrace)) session.Settings.ShowTrace = true;
+            if (pr.GetResult(maxDepth) is not null) session.Settings.MaxCallDepth = pr.GetValue(maxDepth);
             foreach (var i in pr.GetValue(include) ?? Array.Empty<string>()) session.IncludePaths.Add(ByteString.FromUtf16(i));
             foreach (var s in pr.GetValue(argStr) ?? Array.Empty<string>())
             {

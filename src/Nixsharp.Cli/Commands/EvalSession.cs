@@ -5,6 +5,7 @@ namespace Nixsharp.Cli.Commands;
 using Nixsharp.Language.Evaluation;
 using Nixsharp.Language.Output;
 using Nixsharp.Language.Syntax;
+using Settings_ = Nixsharp.Cli.Settings;
 
 public sealed class EvalSession
 {
@@ -27,12 +28,25 @@ public sealed class EvalSession
         // Nix 2.8 takes the store directory from the environment, made canonical.
         var storeDir = io.GetEnv("NIX_STORE_DIR") ?? io.GetEnv("NIX_STORE");
         if (storeDir is not null) Settings.StoreDir = PathUtil.CanonPath(storeDir);
+        // nix.conf comes before the flags; a bad value there is reported by Guard, like a bad flag.
+        BuildFlags = new Build.BuildFlags();
+        try
+        {
+            io.Config.Apply(IsEvalOption, ApplyOption);
+            BuildFlags = Build.BuildFlags.FromConfig(io);
+        }
+        catch (UsageException e)
+        {
+            _configError = e;
+        }
     }
+
+    private readonly UsageException? _configError;
 
     /// <summary>The store to fetch into when evaluating read-only (--store), and the build settings
     /// for derivations built during evaluation.</summary>
     public string? StoreUri { get; set; }
-    public Build.BuildFlags BuildFlags { get; set; } = new();
+    public Build.BuildFlags BuildFlags { get; set; }
 
     /// <summary>Fetching and building for an evaluation on `store`, printing on standard error.</summary>
     public Glue.StoreEffects Effects(Nixsharp.Store.Local.LocalStore store) =>
@@ -56,9 +70,11 @@ public sealed class EvalSession
             };
         }
         foreach (var i in IncludePaths) Settings.AddSearchPathEntry(i);
-        var nixPath = Io.GetEnv("NIX_PATH");
-        if (nixPath is not null)
-            foreach (var entry in EvalSettings.SplitNixPath(ByteString.FromUtf16(nixPath))) Settings.AddSearchPathEntry(entry);
+        // The nix-path setting, when set, replaces NIX_PATH (its default), as in Nix.
+        var nixPath = NixPathSetting
+            ?? (Io.GetEnv("NIX_PATH") is { } env ? EvalSettings.SplitNixPath(ByteString.FromUtf16(env)) : []);
+        foreach (var entry in nixPath) Settings.AddSearchPathEntry(entry);
+        foreach (var entry in ExtraNixPath) Settings.AddSearchPathEntry(entry);
         var host = new LocalHost(line => Io.Err(AnsiFilter.Filter(line) + "\n"), Io.GetEnv, store ?? new Glue.ReadOnlyStoreBackend(Settings.StoreDir,
             () => Effects(Glue.StoreOpener.Open(StoreUri, Io))));
         return new EvalState(Settings, host);
@@ -82,6 +98,7 @@ public sealed class EvalSession
     {
         try
         {
+            if (_configError is not null) throw _configError;
             return body();
         }
         catch (NixError e)
@@ -188,22 +205,37 @@ public sealed class EvalSession
         return false;
     }
 
+    /// <summary>The nix-path setting (null: NIX_PATH decides), and extra-nix-path's entries after it.</summary>
+    private List<string>? NixPathSetting { get; set; }
+    private List<string> ExtraNixPath { get; } = new();
+
+    private static bool IsEvalOption(string name) => name is "max-call-depth" or "pure-eval" or "show-trace" or "abort-on-warn"
+        or "system" or "store-dir" or "allow-import-from-derivation" or "nix-path" or "extra-nix-path";
+
     private void ApplyOption(string name, string value)
     {
-        switch (name)
+        switch (Settings_.SettingNames.Canonical(name))
         {
+            case "nix-path":
+                // Space-separated in nix.conf (Nix's list settings), unlike NIX_PATH's colons.
+                NixPathSetting = value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(ByteString.FromUtf16).ToList();
+                ExtraNixPath.Clear();
+                break;
+            case "extra-nix-path":
+                ExtraNixPath.AddRange(value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(ByteString.FromUtf16));
+                break;
             case "max-call-depth":
                 if (!int.TryParse(value, out var d) || d < 0) throw new UsageException($"invalid value '{value}' for option max-call-depth");
                 Settings.MaxCallDepth = d;
                 break;
             case "pure-eval":
-                Settings.PureEval = value == "true";
+                Settings.PureEval = Build.BuildFlags.Bool(name, value);
                 break;
             case "show-trace":
-                Settings.ShowTrace = value == "true";
+                Settings.ShowTrace = Build.BuildFlags.Bool(name, value);
                 break;
             case "abort-on-warn":
-                Settings.AbortOnWarn = value == "true";
+                Settings.AbortOnWarn = Build.BuildFlags.Bool(name, value);
                 break;
             case "system":
                 Settings.CurrentSystem = value;
@@ -212,7 +244,7 @@ public sealed class EvalSession
                 Settings.StoreDir = value;
                 break;
             case "allow-import-from-derivation":
-                Settings.AllowImportFromDerivation = value == "true";
+                Settings.AllowImportFromDerivation = Build.BuildFlags.Bool(name, value);
                 break;
             default:
                 // Options that only matter to later layers (store, builds) are accepted and ignored here.

@@ -51,7 +51,7 @@ public static class InstantiateCommand
         var attrPaths = new List<string>();
         bool readStdin = false, fromArgs = false, findFile = false, evalOnly = false, parseOnly = false;
         bool strict = false, xmlLocation = true, readWrite = false;
-        var buildFlags = new Build.BuildFlags();
+        var buildFlags = Build.BuildFlags.FromConfig(io);
         string? gcRoot = null, storeUri = null;
         var output = OutputKind.Plain;
 

@@ -13,7 +13,8 @@ public static class StoreOpener
         var storeDir = io.GetEnv("NIX_STORE_DIR") is { Length: > 0 } sd ? sd : "/nix/store";
         var stateDir = io.GetEnv("NIX_STATE_DIR") is { Length: > 0 } st ? st : "/nix/var/nix";
         var logDir = io.GetEnv("NIX_LOG_DIR") is { Length: > 0 } ld ? ld : "/nix/var/log/nix";
-        uri ??= io.GetEnv("NIX_REMOTE");
+        // The store setting (nix.conf) is the default; NIX_REMOTE is that setting's own default.
+        uri ??= StoreSetting(io) ?? io.GetEnv("NIX_REMOTE");
         if (string.IsNullOrEmpty(uri) || uri == "auto" || uri == "local")
         {
             if (CanWrite(stateDir) || uri == "local") return StoreLayout.Default(storeDir, stateDir, logDir);
@@ -54,6 +55,13 @@ public static class StoreOpener
             return root is null ? StoreLayout.Default(storeDir, stateDir, logDir) : StoreLayout.Chroot(root, storeDir, stateDir, logDir);
         }
         throw new UsageException($"store '{uri}' is not supported yet: nixsharp opens local stores ('auto', 'local', a directory, 'local?root=DIR')");
+    }
+
+    private static string? StoreSetting(CliIo io)
+    {
+        string? store = null;
+        io.Config.Apply(name => name == "store", (_, value) => store = value);
+        return store;
     }
 
     private static bool CanWrite(string dir)

@@ -48,7 +48,7 @@ public static class BuildCommand
         var attrPaths = new List<string>();
         bool fromArgs = false, json = false;
         string? outLink = "./result", storeUri = null;
-        var flags = new BuildFlags();
+        var flags = BuildFlags.FromConfig(io);
         for (int i = 0; i < args.Length; i++)
         {
             var a = args[i];

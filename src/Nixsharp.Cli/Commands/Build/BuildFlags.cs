@@ -59,6 +59,14 @@ public sealed class BuildFlags
     public const string LogsHelp =
         "Build logs are kept as Nix keeps them (bzip2, under the store's log directory); 'nixsharp log PATH' prints one.\n";
 
+    /// <summary>The build settings of nix.conf (see Settings.Configuration), before any flag.</summary>
+    public static BuildFlags FromConfig(CliIo io)
+    {
+        var flags = new BuildFlags();
+        io.Config.Apply(IsBuildOption, flags.SetOption);
+        return flags;
+    }
+
     /// <summary>Takes a build flag at args[i] (advancing i past its values); false if it is not one.</summary>
     public bool TryParse(string[] args, ref int i)
     {
@@ -88,8 +96,9 @@ public sealed class BuildFlags
             case "--option":
             {
                 if (i + 2 >= args.Length) return false;
-                if (!IsBuildOption(args[i + 1])) return false;
-                var name = args[++i];
+                var name = Settings.SettingNames.Canonical(args[i + 1]);
+                if (!IsBuildOption(name)) return false;
+                i++;
                 SetOption(name, args[++i]);
                 return true;
             }
@@ -105,15 +114,15 @@ public sealed class BuildFlags
 
     public void SetOption(string name, string value)
     {
-        switch (name)
+        switch (Settings.SettingNames.Canonical(name))
         {
             case "max-jobs":
                 MaxJobs = value == "auto" ? Environment.ProcessorCount
                     : int.TryParse(value, out var j) && j >= 0 ? j
-                    : throw new UsageException($"invalid value '{value}' for option max-jobs");
+                    : throw new UsageException("configuration setting 'max-jobs' should be 'auto' or an integer");
                 break;
             case "cores":
-                Cores = int.TryParse(value, out var c) && c >= 0 ? c : throw new UsageException($"invalid value '{value}' for option cores");
+                Cores = (int)Number(name, value, int.MaxValue);
                 break;
             case "keep-going": KeepGoing = Bool(name, value); break;
             case "keep-failed": KeepFailed = Bool(name, value); break;
@@ -145,13 +154,14 @@ public sealed class BuildFlags
     private static long Number(string name, string value, long max) =>
         long.TryParse(value, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out var n) && n <= max
             ? n
-            : throw new UsageException($"option '{name}' has invalid value '{value}'");
+            : throw new UsageException($"setting '{name}' has invalid value '{value}'");
 
-    private static bool Bool(string name, string value) => value switch
+    /// <summary>Nix's Boolean settings take true/yes/1 and false/no/0.</summary>
+    public static bool Bool(string name, string value) => value switch
     {
-        "true" => true,
-        "false" => false,
-        _ => throw new UsageException($"option '{name}' has invalid value '{value}'"),
+        "true" or "yes" or "1" => true,
+        "false" or "no" or "0" => false,
+        _ => throw new UsageException($"Boolean setting '{name}' has invalid value '{value}'"),
     };
 
     private static string Need(string[] args, ref int i)

@@ -26,7 +26,7 @@ public static class RealiseCommand
 
     public static int Run(string[] args, CliIo io) => StoreCommand.Guard(io, () =>
     {
-        var flags = new BuildFlags();
+        var flags = BuildFlags.FromConfig(io);
         var paths = new List<string>();
         string? storeUri = null, gcRoot = null;
         bool ignoreUnknown = false;

@@ -117,36 +117,45 @@ public static class CopyCommand
 
     public sealed record Settings(string TrustedPublicKeys, bool RequireSigs);
 
-    /// <summary>The settings copying uses; others are warned about and ignored, as Nix does.</summary>
+    /// <summary>The settings copying uses, from nix.conf and then `--option`; other known settings
+    /// are ignored here, unknown ones warned about, as Nix does.</summary>
     public static Settings ParseSettings(string[] pairs, CliIo io)
     {
         var settings = new Settings(DefaultTrustedPublicKeys, RequireSigs: true);
+        io.Config.Apply(IsCopySetting, Set);
         for (int i = 0; i + 1 < pairs.Length; i += 2)
         {
-            var (name, value) = (pairs[i], pairs[i + 1]);
+            var name = Nixsharp.Cli.Settings.SettingNames.Canonical(pairs[i]);
+            if (IsCopySetting(name)) Set(name, pairs[i + 1]);
+            else if (!Nixsharp.Cli.Settings.SettingNames.IsKnown(name)) io.Err($"warning: unknown setting '{name}'\n");
+        }
+        return settings;
+
+        void Set(string name, string value)
+        {
             switch (name)
             {
                 case "trusted-public-keys":
-                    try { TrustedKeys.Parse(value); }
-                    catch (SigningKeyException e) { throw new UsageException($"setting 'trusted-public-keys': {e.Message}"); }
+                    CheckKeys(name, value);
                     settings = settings with { TrustedPublicKeys = value };
                     break;
-                case "require-sigs":
-                    settings = settings with
-                    {
-                        RequireSigs = value switch
-                        {
-                            "true" => true, "false" => false,
-                            _ => throw new UsageException($"Boolean setting 'require-sigs' has invalid value '{value}'"),
-                        },
-                    };
+                case "extra-trusted-public-keys":
+                    CheckKeys(name, value);
+                    settings = settings with { TrustedPublicKeys = (settings.TrustedPublicKeys + " " + value).Trim() };
                     break;
-                default:
-                    io.Err($"warning: unknown setting '{name}'\n");
+                case "require-sigs":
+                    settings = settings with { RequireSigs = Build.BuildFlags.Bool(name, value) };
                     break;
             }
         }
-        return settings;
+    }
+
+    private static bool IsCopySetting(string name) => name is "trusted-public-keys" or "extra-trusted-public-keys" or "require-sigs";
+
+    private static void CheckKeys(string name, string value)
+    {
+        try { TrustedKeys.Parse(value); }
+        catch (SigningKeyException e) { throw new UsageException($"setting '{name}': {e.Message}"); }
     }
 
     /// <summary>Turns the expected failures of either transport into "error: …" and exit 1.</summary>
