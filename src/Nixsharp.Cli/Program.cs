@@ -8,6 +8,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        NativeMethods.HonourNixCaBundle();
         var io = CliIo.FromProcess();
         // Run through a link named nix-instantiate, nixsharp is that command (a multi-call binary).
         var argv0 = InvokedAs();

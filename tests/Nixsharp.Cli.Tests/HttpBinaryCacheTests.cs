@@ -17,16 +17,19 @@ public sealed class LoopbackHttpServer : IDisposable
     private readonly string _root;
     private readonly Thread _thread;
     private volatile bool _stopping;
+    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _tlsCertificate;
     public int Port { get; }
-    public string Url => $"http://127.0.0.1:{Port}/cache";
+    public string Url => $"{(_tlsCertificate is null ? "http" : "https")}://127.0.0.1:{Port}/cache";
     /// <summary>Given the request path (below /cache), returns (status, bytes to send of the body)
     /// to replace the normal answer, or null.</summary>
     public Func<string, (int Status, int? SendOnly)?> Override { get; set; } = _ => null;
     public List<string> Requests { get; } = new();
 
-    public LoopbackHttpServer(string root)
+    /// <summary>With `tlsCertificate` (and its key), it speaks https instead.</summary>
+    public LoopbackHttpServer(string root, System.Security.Cryptography.X509Certificates.X509Certificate2? tlsCertificate = null)
     {
         _root = root;
+        _tlsCertificate = tlsCertificate;
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _thread = new Thread(Serve) { IsBackground = true };
@@ -51,7 +54,14 @@ public sealed class LoopbackHttpServer : IDisposable
         {
             try
             {
-                var stream = client.GetStream();
+                Stream stream = client.GetStream();
+                if (_tlsCertificate is not null)
+                {
+                    var tls = new System.Net.Security.SslStream(stream);
+                    try { tls.AuthenticateAsServer(_tlsCertificate); }
+                    catch (System.Security.Authentication.AuthenticationException) { return; } // the client did not trust us
+                    stream = tls;
+                }
                 var head = new StringBuilder();
                 while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
                 {

@@ -137,7 +137,15 @@ public sealed class HttpBinaryCache : IBinaryCacheReader, IDisposable
     {
         var reason = e is TaskCanceledException ? "timed out" : e.Message;
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Security.Authentication.AuthenticationException tls)
+            {
+                reason = $"the server's TLS certificate is not trusted ({tls.Message.TrimEnd('.')}); " +
+                    "NIX_SSL_CERT_FILE or SSL_CERT_FILE can name a file of certificates to trust instead of the system's";
+                break;
+            }
             if (inner is System.Net.Sockets.SocketException or IOException) reason = inner.Message;
+        }
         return new BinaryCacheException($"unable to download '{url}': {reason}");
     }
 
