@@ -12,63 +12,72 @@ using Nixsharp.Store.Local;
 
 public static class BinaryCacheCopy
 {
-    /// <summary>Writes the closure of `paths` that the cache lacks; returns the paths written, in
-    /// the order written. `log` gets Nix's progress lines.</summary>
+    /// <summary>How many paths a copy moves at once unless told otherwise: one per CPU, since
+    /// compressing (writing a cache) and decompressing and hashing (reading one) are CPU-bound.</summary>
+    public static int DefaultJobs => Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Writes the closure of `paths` that the cache lacks, up to `jobs` paths at once, each
+    /// only after the paths it refers to; returns the paths written, in the order they were done.</summary>
     public static IReadOnlyList<string> CopyTo(LocalStore store, FileBinaryCache cache, IEnumerable<string> paths,
-        string compression, SecretKey? key, Action<string> log)
+        string compression, SecretKey? key, ICopyProgress progress, int jobs = 1)
     {
         var closure = store.ComputeClosure(paths);
         foreach (var p in closure) store.AddTempRoot(p);
         var sorted = store.TopoSortPaths(closure);
         sorted.Reverse(); // references first
-        var missing = sorted.Where(p => !cache.HasPath(p)).ToList();
-        if (missing.Count > 0) log($"copying {missing.Count} paths...");
-        foreach (var path in missing)
+        var missing = sorted.Where(p => !cache.HasPath(p)).Select(store.QueryValidPathInfo).ToList();
+        progress.Planned(missing.Count, missing.Sum(i => i.NarSize), sorted.Count - missing.Count);
+        var written = new List<string>(missing.Count);
+        ReferencesFirst.Run(missing.Select(i => (i.Path, (IEnumerable<string>)i.References)).ToList(), jobs, index =>
         {
-            log($"copying path '{path}' to '{cache.Display}'...");
-            var info = store.QueryValidPathInfo(path);
+            var info = missing[index];
+            progress.PathStarted(info.Path, info.NarSize);
             cache.AddPath(new FileBinaryCache.PathToAdd
             {
-                StorePath = path, NarHash = Hash.ParseAnyPrefixed(info.NarHash), NarSize = info.NarSize,
+                StorePath = info.Path, NarHash = Hash.ParseAnyPrefixed(info.NarHash), NarSize = info.NarSize,
                 References = info.References, Deriver = info.Deriver, Signatures = info.Signatures,
                 ContentAddress = info.ContentAddress,
-            }, nar => store.DumpPath(path, nar), compression, key);
-        }
-        return missing;
+            }, nar => store.DumpPath(info.Path, new ProgressWriteStream(nar, progress)), compression, key);
+            lock (written) written.Add(info.Path);
+            progress.PathDone(info.Path);
+        });
+        return written;
     }
 
-    /// <summary>Imports the closure of `paths` from the cache into the store (what the store lacks).
-    /// With `checkSignatures`, every path must carry a valid signature by one of `trusted`, or be
-    /// content-addressed (its path then proves its contents). Returns the paths added.</summary>
+    /// <summary>Imports the closure of `paths` from the cache into the store (what the store lacks),
+    /// fetching up to `jobs` NARs at once. With `checkSignatures`, every path must carry a valid
+    /// signature by one of `trusted`, or be content-addressed (its path then proves its contents).
+    /// Returns the paths added.</summary>
     public static IReadOnlyList<string> CopyFrom(IBinaryCacheReader cache, LocalStore store, IEnumerable<string> paths,
-        TrustedKeys trusted, bool checkSignatures, Action<string> log)
+        TrustedKeys trusted, bool checkSignatures, ICopyProgress progress, int jobs = 1)
     {
         // The narinfos of the missing part of the closure; valid paths end the walk (their
         // closure is valid already).
         var infos = new Dictionary<string, NarInfo>(StringComparer.Ordinal);
+        var present = new HashSet<string>(StringComparer.Ordinal);
         var todo = new Stack<string>();
         foreach (var p in paths) todo.Push(p);
         while (todo.Count > 0)
         {
             var path = todo.Pop();
-            if (infos.ContainsKey(path)) continue;
+            if (infos.ContainsKey(path) || present.Contains(path)) continue;
             store.AddTempRoot(path);
-            if (store.IsValidPath(path)) continue;
+            if (store.IsValidPath(path)) { present.Add(path); continue; }
             var info = cache.QueryNarInfo(path)
                 ?? throw new BinaryCacheException($"path '{path}' is not in binary cache '{cache.Display}' (it has no {NarInfo.HashPartOf(path)}.narinfo)");
             CheckTrusted(info, store, trusted, checkSignatures);
             infos[path] = info;
             foreach (var r in info.References) if (r != path) todo.Push(r);
         }
+        progress.Planned(infos.Count, infos.Values.Sum(i => i.NarSize), present.Count);
         if (infos.Count == 0) return [];
-        var order = ReferencesFirst(infos);
-        log($"copying {order.Count} paths...");
-        var added = store.AddFromNars(order.Select(p => ToValidPathInfo(infos[p])).ToList(), (info, restore) =>
+        var order = ReferencesFirstOrder(infos);
+        return store.AddFromNars(order.Select(p => ToValidPathInfo(infos[p])).ToList(), (info, restore) =>
         {
-            log($"copying path '{info.Path}' from '{cache.Display}'...");
-            cache.ReadNar(infos[info.Path], restore);
-        });
-        return added;
+            progress.PathStarted(info.Path, info.NarSize);
+            cache.ReadNar(infos[info.Path], nar => restore(new ProgressReadStream(nar, progress)));
+            progress.PathDone(info.Path);
+        }, parallelism: jobs);
     }
 
     private static void CheckTrusted(NarInfo info, LocalStore store, TrustedKeys trusted, bool checkSignatures)
@@ -81,7 +90,7 @@ public static class BinaryCacheCopy
 
     /// <summary>Paths ordered so that each comes after the paths it refers to; a cycle is an error
     /// (a narinfo cannot make one honestly: references are fixed when a path is made).</summary>
-    private static List<string> ReferencesFirst(Dictionary<string, NarInfo> infos)
+    private static List<string> ReferencesFirstOrder(Dictionary<string, NarInfo> infos)
     {
         var order = new List<string>(infos.Count);
         var state = new Dictionary<string, bool>(StringComparer.Ordinal); // false: on the stack, true: done

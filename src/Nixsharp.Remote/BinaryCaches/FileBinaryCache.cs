@@ -204,8 +204,9 @@ public sealed class FileBinaryCache : IBinaryCacheReader
             var fh = new Hash(HashType.Sha256, fileHash.GetHashAndReset());
             var url = "nar/" + fh.ToString(HashFormat.Base32, false) + ".nar" + CompressionMethods.Extension(compression);
             // Same name, same bytes: a NAR already there (another path's, or an earlier try's) is kept.
+            // (Another writer may put the same bytes there meanwhile: replacing them is harmless.)
             if (File.Exists(Path.Combine(Directory, url))) File.Delete(temp);
-            else File.Move(temp, Path.Combine(Directory, url));
+            else File.Move(temp, Path.Combine(Directory, url), overwrite: true);
 
             var info = new NarInfo
             {

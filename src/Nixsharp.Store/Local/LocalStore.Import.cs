@@ -13,8 +13,11 @@ public sealed partial class LocalStore
     /// <summary>Imports `infos` (in any order; references must be in the batch or valid already).
     /// For each path not yet valid, `supplyNar(info, restore)` is called, and must call `restore`
     /// once with the path's NAR; whatever it throws (a check of its own after the NAR) refuses the
-    /// whole batch. Returns the paths that were added.</summary>
-    public IReadOnlyList<string> AddFromNars(IReadOnlyList<ValidPathInfo> infos, Action<ValidPathInfo, Action<Stream>> supplyNar)
+    /// whole batch. With `parallelism` above 1, up to that many NARs are supplied and restored at
+    /// once (on pool threads; `supplyNar` must allow that); the batch still registers as one unit.
+    /// Returns the paths that were added.</summary>
+    public IReadOnlyList<string> AddFromNars(IReadOnlyList<ValidPathInfo> infos, Action<ValidPathInfo, Action<Stream>> supplyNar,
+        int parallelism = 1)
     {
         var batch = new Dictionary<string, ValidPathInfo>(StringComparer.Ordinal);
         foreach (var info in infos)
@@ -44,22 +47,30 @@ public sealed partial class LocalStore
         var restored = new List<string>();
         try
         {
-            var final = new List<ValidPathInfo>(todo.Count);
+            var final = new ValidPathInfo[todo.Count];
             foreach (var info in todo)
             {
                 var real = ToRealPath(info.Path);
                 // Whatever is there is a leftover of an interrupted writer.
                 StoreFiles.DeleteTree(real);
                 restored.Add(real);
+            }
+            void RestoreOne(int i)
+            {
+                var info = todo[i];
                 long? size = null;
                 supplyNar(info, nar =>
                 {
                     if (size is not null) throw new InvalidOperationException("a NAR was supplied twice");
-                    size = RestoreNar(info, nar, real);
+                    size = RestoreNar(info, nar, restored[i]);
                 });
                 if (size is null) throw new StoreException($"no NAR was supplied for '{info.Path}'");
-                final.Add(info with { NarSize = size.Value });
+                final[i] = info with { NarSize = size.Value };
             }
+            if (parallelism <= 1 || todo.Count == 1)
+                for (int i = 0; i < todo.Count; i++) RestoreOne(i);
+            else
+                RunInParallel(todo.Count, parallelism, RestoreOne);
             try { Register(final); }
             catch (ArgumentException e)
             {
@@ -79,6 +90,25 @@ public sealed partial class LocalStore
         }
         locks.SetDeletion(true);
         return todo.Select(i => i.Path).ToList();
+    }
+
+    /// <summary>Runs `body(0..count-1)` on up to `parallelism` threads. After a failure no new item
+    /// starts; of the failures, the one of the lowest item is rethrown as it was thrown (so that the
+    /// error a user sees does not depend on timing more than it must).</summary>
+    private static void RunInParallel(int count, int parallelism, Action<int> body)
+    {
+        var errors = new Exception?[count];
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, (i, state) =>
+        {
+            try { body(i); }
+            catch (Exception e)
+            {
+                errors[i] = e;
+                state.Stop();
+            }
+        });
+        if (errors.FirstOrDefault(e => e is not null) is { } first)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
     }
 
     /// <summary>Restores a NAR at `real` while hashing it; refuses it (leaving the caller to remove

@@ -27,11 +27,12 @@ public static class CopyCommand
         var storeOpt = StoreCommand.StoreOption();
         var noCheckSigs = new Option<bool>("--no-check-sigs") { Description = "Do not require that paths are signed by trusted keys" };
         var options = SettingOption();
+        var jobs = new Option<int?>("--jobs", "-j") { Description = "Paths copied at once to or from a binary cache (default: one per CPU; ssh:// copies go one at a time over one connection)" };
         var json = new Option<bool>("--json") { Description = "Print what was copied as JSON (file://: the list of paths; ssh://: paths, bytes and requests)" };
         var paths = StoreCommand.PathsArgument("paths", "Store paths to copy, with their closures");
         var cmd = new Command("copy", "Copy store paths and their closures to or from another store over ssh or a binary cache (like nix copy)")
         {
-            to, from, storeOpt, noCheckSigs, options, json, paths,
+            to, from, storeOpt, noCheckSigs, options, jobs, json, paths,
         };
         cmd.SetAction(pr => Guard(io, () =>
         {
@@ -51,7 +52,9 @@ public static class CopyCommand
             if (args.Length == 0) throw new UsageException("no store paths given");
             using var store = StoreOpener.Open(pr.GetValue(storeOpt), io);
             IReadOnlyList<string> copied;
-            Action<string> log = line => io.Err(StoreCommand.Encode(line) + "\n");
+            int parallel = pr.GetValue(jobs) is { } j ? (j >= 1 ? j : throw new UsageException($"--jobs must be at least 1, not {j}")) : BinaryCacheCopy.DefaultJobs;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var progress = new CountingCopyProgress(new CopyProgressPrinter(io, toUrl ?? fromUrl!, toRemote: toUrl is not null));
             if (toUrl is not null && HttpBinaryCache.IsHttpUrl(toUrl))
                 throw new UsageException($"'{toUrl}': http(s):// binary caches are read-only in nixsharp (copy --from them; write with --to file:///DIR)");
             if (toUrl is not null)
@@ -61,7 +64,7 @@ public static class CopyCommand
                 var targets = args.Select(a => StoreCommand.FollowLinksToStorePath(store, a, io)).ToList();
                 foreach (var t in targets) store.QueryValidPathInfo(t);
                 var cache = FileBinaryCache.Open(url.Directory, store.StoreDir, create: true);
-                copied = BinaryCacheCopy.CopyTo(store, cache, targets, url.Compression, key, log);
+                copied = BinaryCacheCopy.CopyTo(store, cache, targets, url.Compression, key, progress, parallel);
             }
             else if (HttpBinaryCache.IsHttpUrl(fromUrl!))
             {
@@ -69,7 +72,7 @@ public static class CopyCommand
                 var trusted = TrustedKeys.Parse(settings.TrustedPublicKeys);
                 using var cache = HttpBinaryCache.Open(fromUrl!, store.StoreDir);
                 bool check = settings.RequireSigs && !pr.GetValue(noCheckSigs);
-                copied = BinaryCacheCopy.CopyFrom(cache, store, targets, trusted, check, log);
+                copied = BinaryCacheCopy.CopyFrom(cache, store, targets, trusted, check, progress, parallel);
             }
             else
             {
@@ -80,8 +83,9 @@ public static class CopyCommand
                 var trusted = TrustedKeys.Parse(settings.TrustedPublicKeys);
                 var cache = FileBinaryCache.Open(url.Directory, store.StoreDir, create: false);
                 bool check = settings.RequireSigs && !pr.GetValue(noCheckSigs);
-                copied = BinaryCacheCopy.CopyFrom(cache, store, targets, trusted, check, log);
+                copied = BinaryCacheCopy.CopyFrom(cache, store, targets, trusted, check, progress, parallel);
             }
+            progress.Printer.Finish(copied.Count, progress.Bytes, progress.AlreadyPresent, clock.Elapsed);
             if (pr.GetValue(json)) io.Out(StoreCommand.Encode(JsonList(copied)) + "\n");
             return 0;
         }));

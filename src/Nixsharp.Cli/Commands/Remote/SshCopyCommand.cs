@@ -7,6 +7,7 @@ using System.Globalization;
 using System.Text.Json;
 using Nixsharp.Cli.Commands.Store;
 using Nixsharp.Cli.Glue;
+using Nixsharp.Remote;
 using Nixsharp.Remote.Ssh;
 using Nixsharp.Store.Local;
 
@@ -37,7 +38,7 @@ public static class SshCopyCommand
             ? SshCopy.CopyTo(store, remote, roots, r.IncludeOutputs, r.Substitute, progress)
             : SshCopy.CopyFrom(remote, store, roots, r.IncludeOutputs, progress, r.TrustedForImport);
         remote.Close();
-        progress.Finish(result, clock.Elapsed);
+        progress.Finish(result.Copied.Count, result.Bytes, result.AlreadyPresent, clock.Elapsed);
         if (r.Json) io.Out(StoreCommand.Encode(Json(result, clock.Elapsed)) + "\n");
         return 0;
     }
@@ -63,81 +64,4 @@ public static class SshCopyCommand
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
-}
-
-/// <summary>Progress on stderr: one redrawn status line on a terminal; otherwise a line per path
-/// (as Nix prints "copying path '…' to '…'...") and a summary.</summary>
-public sealed class CopyProgressPrinter : ICopyProgress
-{
-    private readonly CliIo _io;
-    private readonly string _url;
-    private readonly bool _toRemote;
-    private readonly bool _interactive;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly object _lock = new();
-    private int _total, _done;
-    private long _totalBytes, _bytes;
-    private string _current = "";
-    private long _lastDrawMs = -1000;
-
-    public CopyProgressPrinter(CliIo io, string url, bool toRemote)
-    {
-        _io = io;
-        _url = url;
-        _toRemote = toRemote;
-        _interactive = io.OwnsProcess && !Console.IsErrorRedirected && io.GetEnv("TERM") is { } t && t != "dumb";
-    }
-
-    public void Planned(int pathsToCopy, long bytesToCopy, int alreadyPresent)
-    {
-        lock (_lock) { _total = pathsToCopy; _totalBytes = bytesToCopy; }
-        if (!_interactive && pathsToCopy > 0)
-            Line($"copying {pathsToCopy} paths ({MiB(bytesToCopy)} MiB) {(_toRemote ? "to" : "from")} '{_url}' ({alreadyPresent} already there)");
-    }
-
-    public void PathStarted(string path, long narSize)
-    {
-        lock (_lock) _current = path;
-        if (!_interactive) Line($"copying path '{path}' {(_toRemote ? "to" : "from")} '{_url}'...");
-        else Draw(force: true);
-    }
-
-    public void BytesMoved(long bytes)
-    {
-        lock (_lock) _bytes += bytes;
-        if (_interactive) Draw(force: false);
-    }
-
-    public void PathDone(string path)
-    {
-        lock (_lock) _done++;
-        if (_interactive) Draw(force: false);
-    }
-
-    public void Finish(CopyResult result, TimeSpan elapsed)
-    {
-        if (_interactive) _io.Err("\r\x1b[K");
-        var secs = Math.Max(elapsed.TotalSeconds, 1e-3);
-        Line(string.Create(CultureInfo.InvariantCulture,
-            $"copied {result.Copied.Count} paths ({MiB(result.Bytes)} MiB) {(_toRemote ? "to" : "from")} '{_url}' in {elapsed.TotalSeconds:F1} s ({result.Bytes / secs / (1 << 20):F1} MiB/s); {result.AlreadyPresent} already there"));
-    }
-
-    private void Draw(bool force)
-    {
-        string text;
-        lock (_lock)
-        {
-            var now = _clock.ElapsedMilliseconds;
-            if (!force && now - _lastDrawMs < 100) return;
-            _lastDrawMs = now;
-            var rate = _bytes / Math.Max(now / 1000.0, 1e-3) / (1 << 20);
-            var name = _current.Length > 0 ? _current.Substring(_current.LastIndexOf('/') + 1) : "";
-            text = string.Create(CultureInfo.InvariantCulture, $"[{_done}/{_total} paths, {MiB(_bytes)}/{MiB(_totalBytes)} MiB, {rate:F1} MiB/s] {name}");
-        }
-        _io.Err("\r\x1b[K" + StoreCommand.Encode(text));
-    }
-
-    private void Line(string text) => _io.Err(StoreCommand.Encode(text) + "\n");
-
-    private static string MiB(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture);
 }
