@@ -9,10 +9,18 @@ using Nixsharp.Builder.Scheduling;
 
 public static class MissingReport
 {
-    /// <summary>Prints the "will be built" and "will be fetched" blocks, in that order (as Nix does).</summary>
+    /// <summary>Prints the "will be built", "will be fetched" and "don't know how to build" blocks,
+    /// in that order (as Nix does).</summary>
     public static void Print(CliIo io, MissingPaths missing)
     {
         BuildFlags.PrintMissing(io, missing.WillBuild);
+        PrintFetched(io, missing);
+        if (missing.Unknown.Count > 0)
+            io.Err(Store.StoreCommand.Encode("don't know how to build these paths:\n" + string.Concat(missing.Unknown.Select(u => "  " + u + "\n"))));
+    }
+
+    private static void PrintFetched(CliIo io, MissingPaths missing)
+    {
         if (missing.WillSubstitute.Count == 0) return;
         var sizes = $"({MiB(missing.DownloadSize)} MiB download, {MiB(missing.NarSize)} MiB unpacked)";
         var sb = new StringBuilder(missing.WillSubstitute.Count == 1

@@ -86,9 +86,8 @@ public static class RealiseCommand
                 missingDrvs.Clear();
                 missing = missing with { Unknown = [] };
             }
+            else missing = missing with { Unknown = unknown.Order(StringComparer.Ordinal).ToList() };
             MissingReport.Print(io, missing);
-            if (!ignoreUnknown && unknown.Count > 0)
-                io.Err(StoreCommand.Encode("don't know how to build these paths:\n" + string.Concat(unknown.Order(StringComparer.Ordinal).Select(u => "  " + u + "\n"))));
             if (flags.DryRun) return 0;
             foreach (var d in missingDrvs.Order(StringComparer.Ordinal))
                 throw new StoreException($"cannot build missing derivation '{d}'");
