@@ -415,7 +415,7 @@ public sealed class Realiser
 
     private static string SubstitutesFailed(string drvPath) =>
         $"some substitutes for the outputs of derivation '{drvPath}' failed (usually happens due to networking issues); " +
-        "try '--fallback' to build derivation from source ";
+        "try '--fallback' to build derivation from source";
 
     private void StartBuild(Goal g, CancellationToken cancel, BlockingCollection<Finished> finished)
     {
