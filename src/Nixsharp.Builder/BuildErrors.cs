@@ -7,6 +7,8 @@ public enum BuildStatus
 {
     Built,
     AlreadyValid,
+    /// <summary>The wanted outputs were fetched from a substituter instead of built.</summary>
+    Substituted,
     /// <summary>The builder failed (non-zero exit, signal) in a sandboxed build.</summary>
     PermanentFailure,
     /// <summary>Failed in a way that may not happen again (an unsandboxed or fixed-output builder failing).</summary>

@@ -8,6 +8,8 @@ public interface IBuildLog
     void Info(string line);
     /// <summary>An error that does not end the run by itself (printed as "error: …").</summary>
     void Error(string message);
+    /// <summary>A warning (printed as "warning: …").</summary>
+    void Warning(string message) => Info("warning: " + message);
     /// <summary>A line a builder wrote (standard output or error), without its newline and with
     /// carriage returns applied; raw bytes, not yet made fit for a terminal (see LogLineFilter).</summary>
     void BuilderLine(string drvPath, ReadOnlySpan<byte> line);

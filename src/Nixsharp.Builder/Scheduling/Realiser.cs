@@ -5,6 +5,8 @@
 // requested derivation has failed. Concurrent nixsharp (or Nix) processes building the same
 // derivation are kept apart by the output path locks each build takes. With --check, the requested
 // derivations are built again even though valid (their inputs as usual) and compared.
+// With substituters, a derivation whose wanted outputs can all be fetched is not built, and its
+// inputs are not looked at (see PathSubstituter.cs); what is fetched is fetched before any build.
 namespace Nixsharp.Builder.Scheduling;
 
 using System.Collections.Concurrent;
@@ -12,6 +14,7 @@ using Nixsharp.Builder.Building;
 using Nixsharp.Builder.Linux;
 using Nixsharp.Formats.Derivations;
 using Nixsharp.Store.Local;
+using Nixsharp.Store.Substitution;
 
 /// <summary>A derivation to realise and which of its outputs are wanted (none listed: all).</summary>
 public sealed record BuildRequest(string DrvPath, IReadOnlySet<string> Outputs)
@@ -23,19 +26,29 @@ public sealed record BuildRequest(string DrvPath, IReadOnlySet<string> Outputs)
 /// <summary>What a run did for each derivation it looked at.</summary>
 public sealed record RealiseResult(IReadOnlyDictionary<string, BuildStatus> Statuses, int Built);
 
+/// <summary>What a run would do (nix-build's "will be built" / "will be fetched" lists):
+/// derivations to build (dependencies first), paths to fetch (sorted) with their total download
+/// and NAR sizes, and paths that can be neither built nor fetched (sorted).</summary>
+public sealed record MissingPaths(IReadOnlyList<string> WillBuild, IReadOnlyList<string> WillSubstitute,
+    IReadOnlyList<string> Unknown, long DownloadSize, long NarSize);
+
 public sealed class Realiser
 {
     private readonly LocalStore _store;
     private readonly BuildSettings _settings;
     private readonly IBuildLog _log;
     private readonly BuildEnvironmentHost _host;
+    /// <summary>Where outputs may be fetched from instead of built; null: substitution is off.</summary>
+    private readonly PathSubstituter? _substituter;
 
-    public Realiser(LocalStore store, BuildSettings settings, IBuildLog log, Func<string, string?> getEnv)
+    public Realiser(LocalStore store, BuildSettings settings, IBuildLog log, Func<string, string?> getEnv,
+        SubstituterSet? substituters = null)
     {
         _store = store;
         _settings = settings;
         _log = log;
         _host = new BuildEnvironmentHost(settings, getEnv);
+        if (substituters is { IsEmpty: false }) _substituter = new PathSubstituter(store, substituters, log);
     }
 
     private sealed class Goal
@@ -54,6 +67,13 @@ public sealed class Realiser
         public string? Error;
         public int DependenciesLeft;
         public int DependenciesFailed;
+        /// <summary>Its wanted outputs were fetched (or, when only querying, can be).</summary>
+        public bool Substituted;
+        /// <summary>Some output could not be fetched for want of a path in its closure: once its
+        /// inputs are built, fetching is tried again before building (as Nix does).</summary>
+        public bool RetrySubstitution;
+        /// <summary>Fetching an output failed and --fallback is off: it fails with this, unbuilt.</summary>
+        public string? SubstitutionError;
         /// <summary>Nix orders its goals by derivation name, then path.</summary>
         public string Key => "b$" + DrvPath.Substring(DrvPath.LastIndexOf('/') + 34) + "$" + DrvPath;
         /// <summary>Whether a build of it is started: it is missing something, or it is checked.</summary>
@@ -61,78 +81,204 @@ public sealed class Realiser
     }
 
     private readonly Dictionary<string, Goal> _goals = new(StringComparer.Ordinal);
+    /// <summary>Paths requested directly (not derivations) that could not be made valid.</summary>
+    private readonly List<string> _failedPaths = new();
 
-    /// <summary>The derivations that would be built, dependencies first (nix-build's "these N
-    /// derivations will be built" list).</summary>
-    public List<string> QueryMissing(IReadOnlyList<BuildRequest> requests)
+    /// <summary>What realising would do; fetches and builds nothing. `paths` are store paths
+    /// requested directly (not derivations): those not valid are to be fetched, or are unknown.</summary>
+    public MissingPaths QueryMissing(IReadOnlyList<BuildRequest> requests, IReadOnlyList<string>? paths = null)
     {
-        LoadGraph(requests);
-        var missing = _goals.Values.Where(g => g.NeedsBuild).Select(g => g.DrvPath);
+        var plan = new FetchPlan();
+        var goals = new Dictionary<string, Goal>(StringComparer.Ordinal);
+        LoadGraph(goals, requests, paths ?? [], plan);
+        var missing = goals.Values.Where(g => g.NeedsBuild).Select(g => g.DrvPath);
         var sorted = _store.TopoSortPaths(missing);
         sorted.Reverse();
-        return sorted;
+        return new MissingPaths(sorted, plan.WillFetch.Order(StringComparer.Ordinal).ToList(),
+            plan.Unknown.Order(StringComparer.Ordinal).ToList(), plan.DownloadSize, plan.NarSize);
     }
 
-    private void LoadGraph(IReadOnlyList<BuildRequest> requests)
+    /// <summary>What QueryMissing finds to fetch, and what it finds nowhere.</summary>
+    private sealed class FetchPlan
     {
-        if (_goals.Count > 0) return;
-        var todo = new Queue<(string DrvPath, IReadOnlySet<string> Outputs, bool Top)>();
-        foreach (var r in requests) todo.Enqueue((r.DrvPath, r.Outputs, true));
+        public readonly HashSet<string> WillFetch = new(StringComparer.Ordinal);
+        public readonly HashSet<string> Unknown = new(StringComparer.Ordinal);
+        public long DownloadSize, NarSize;
+    }
+
+    /// <summary>Notes `path` and the missing part of its closure as to be fetched, or as unknown
+    /// where no substituter has it (as Nix lists them: signatures are not looked at yet).</summary>
+    private void PlanFetch(string path, FetchPlan plan)
+    {
+        var todo = new Stack<string>();
+        todo.Push(path);
         while (todo.Count > 0)
         {
-            var (drvPath, outputs, top) = todo.Dequeue();
-            if (!_goals.TryGetValue(drvPath, out var g))
+            var p = todo.Pop();
+            if (plan.WillFetch.Contains(p) || plan.Unknown.Contains(p)) continue;
+            _store.AddTempRoot(p);
+            if (_store.IsValidPath(p)) continue;
+            if (_substituter is null || !_substituter.Substituters.QueryFirst([p]).TryGetValue(p, out var found))
             {
-                if (!_store.IsValidPath(drvPath))
-                    throw new RealiseException(1, $"path '{drvPath}' is not valid");
-                _store.AddTempRoot(drvPath);
-                var drv = _store.ReadDerivationFile(drvPath);
-                // Requests come first in the queue, so a derivation checked is met first as one.
-                g = new Goal { DrvPath = drvPath, Drv = drv, Check = top && _settings.Check };
-                _goals[drvPath] = g;
-                // Keep every output of every derivation looked at from the collector while we run.
-                foreach (var o in drv.Outputs.Values)
-                    if (o.Path.Length > 0) _store.AddTempRoot(o.Path);
+                plan.Unknown.Add(p);
+                continue;
             }
-            g.IsTop |= top;
-            bool grew = false;
-            if (outputs.Count == 0) { grew = !g.WantsAll; g.WantsAll = true; }
-            else foreach (var o in outputs)
-            {
-                if (!g.Drv.Outputs.ContainsKey(o))
-                    throw new RealiseException(1, $"derivation '{drvPath}' does not have an output named '{o}'");
-                grew |= g.Wanted.Add(o);
-            }
-            if (!grew || g.NeedsBuild) continue;
-            bool allValid = g.Drv.Outputs.All(o =>
-                !(g.WantsAll || g.Wanted.Contains(o.Key)) || (o.Value.Path.Length > 0 && _store.IsValidPath(o.Value.Path)));
-            // What is missing is listed as to be built, checked or not (as Nix lists it); a check of
-            // what is not valid fails without building its inputs.
-            if (g.Check) { g.NeedsBuild = !allValid; if (!allValid) continue; }
-            else if (allValid) continue;
-            else g.NeedsBuild = true;
-            foreach (var src in g.Drv.InputSrcs)
-                if (!_store.IsValidPath(src))
-                    throw new RealiseException(1, $"dependency '{src}' of '{drvPath}' does not exist, and substitution is disabled");
-            foreach (var (dep, depOutputs) in g.Drv.InputDrvs)
-                todo.Enqueue((dep, depOutputs, false));
+            plan.WillFetch.Add(p);
+            plan.DownloadSize += found.Info.DownloadSize;
+            plan.NarSize += found.Info.NarSize;
+            foreach (var r in found.Info.References) if (r != p) todo.Push(r);
+        }
+    }
+
+    /// <summary>Walks from the requests to what must be built. Where the wanted outputs of a
+    /// derivation can all be fetched, its inputs are not looked at: with `plan`, that is only
+    /// noted (QueryMissing); without, they are fetched now (Realise), and if that fails the
+    /// derivation is built after all, or (a failed download without --fallback) fails.</summary>
+    private void LoadGraph(Dictionary<string, Goal> goals, IReadOnlyList<BuildRequest> requests, IReadOnlyList<string> paths, FetchPlan? plan)
+    {
+        if (goals.Count > 0) return;
+        // Paths requested directly come first, as Nix's substitution goals sort before its builds.
+        foreach (var p in paths.OrderBy(PathSubstituter.GoalKey, StringComparer.Ordinal))
+        {
+            if (plan is not null) PlanFetch(p, plan);
+            else if (_substituter is null || _substituter.Substitute(p) != SubstitutionOutcome.Valid)
+                _failedPaths.Add(p);
+        }
+        // Wave by wave (requests, then their inputs, ...), each in Nix's goal order, so that what is
+        // fetched and warned about comes in the order Nix's worker gets to it.
+        var wave = requests.Select(r => (r.DrvPath, r.Outputs, Top: true)).ToList();
+        while (wave.Count > 0)
+        {
+            var next = new List<(string DrvPath, IReadOnlySet<string> Outputs, bool Top)>();
+            foreach (var (drvPath, outputs, top) in wave.OrderBy(w => DrvKey(w.DrvPath), StringComparer.Ordinal))
+                Visit(goals, drvPath, outputs, top, plan, next);
+            wave = next;
         }
         // Edges between derivations that need building.
-        foreach (var g in _goals.Values.Where(g => g.Runs))
+        foreach (var g in goals.Values.Where(g => g.Runs))
             foreach (var dep in g.Drv.InputDrvs.Keys)
-                if (_goals.TryGetValue(dep, out var d) && d.Runs)
+                if (goals.TryGetValue(dep, out var d) && d.Runs)
                 {
                     g.Dependencies.Add(d);
                     d.Dependents.Add(g);
                 }
     }
 
+    private static string DrvKey(string drvPath) => drvPath.Substring(drvPath.LastIndexOf('/') + 34) + "$" + drvPath;
+
+    private void Visit(Dictionary<string, Goal> goals, string drvPath, IReadOnlySet<string> outputs, bool top, FetchPlan? plan,
+        List<(string, IReadOnlySet<string>, bool)> next)
+    {
+        if (!goals.TryGetValue(drvPath, out var g))
+        {
+            if (!_store.IsValidPath(drvPath))
+                throw new RealiseException(1, $"path '{drvPath}' is not valid");
+            _store.AddTempRoot(drvPath);
+            var drv = _store.ReadDerivationFile(drvPath);
+            // Requests come first, so a derivation checked is met first as one.
+            g = new Goal { DrvPath = drvPath, Drv = drv, Check = top && _settings.Check };
+            goals[drvPath] = g;
+            // Keep every output of every derivation looked at from the collector while we run.
+            foreach (var o in drv.Outputs.Values)
+                if (o.Path.Length > 0) _store.AddTempRoot(o.Path);
+        }
+        g.IsTop |= top;
+        bool grew = false;
+        if (outputs.Count == 0) { grew = !g.WantsAll; g.WantsAll = true; }
+        else foreach (var o in outputs)
+        {
+            if (!g.Drv.Outputs.ContainsKey(o))
+                throw new RealiseException(1, $"derivation '{drvPath}' does not have an output named '{o}'");
+            grew |= g.Wanted.Add(o);
+        }
+        if (!grew || g.NeedsBuild) return;
+        var missing = g.Drv.Outputs
+            .Where(o => (g.WantsAll || g.Wanted.Contains(o.Key)) && !(o.Value.Path.Length > 0 && _store.IsValidPath(o.Value.Path)))
+            .Select(o => o.Value.Path).ToList();
+        // What is missing is listed as to be built, checked or not (as Nix lists it); a check of
+        // what is not valid fails without building its inputs.
+        if (g.Check) { g.NeedsBuild = missing.Count > 0; return; }
+        if (missing.Count == 0) return;
+        if (_substituter is not null && missing.All(p => p.Length > 0) && SubstitutesAllowed(g))
+        {
+            if (plan is not null)
+            {
+                // Nix asks per request: the missing outputs this request wants (with `drv!out` and
+                // `drv!dev` asked for apart, `out` may be listed as fetched while the derivation
+                // is listed as built for `dev`).
+                var asked = g.Drv.Outputs.Where(o => (outputs.Count == 0 || outputs.Contains(o.Key)) && missing.Contains(o.Value.Path))
+                    .Select(o => o.Value.Path).ToList();
+                if (asked.Count == 0) return;
+                if (_substituter.Substituters.QueryFirst(asked).Count == asked.Count)
+                {
+                    foreach (var p in asked) PlanFetch(p, plan);
+                    g.Substituted = true;
+                    return;
+                }
+            }
+            else
+            {
+                var outcome = FetchOutputs(g, missing);
+                if (outcome == SubstitutionOutcome.Valid) { g.Substituted = true; return; }
+                if (outcome == SubstitutionOutcome.Failed && !_settings.Fallback)
+                {
+                    g.NeedsBuild = true;
+                    g.SubstitutionError = SubstitutesFailed(drvPath);
+                    return;
+                }
+            }
+        }
+        g.NeedsBuild = true;
+        g.Substituted = false;
+        foreach (var src in g.Drv.InputSrcs)
+        {
+            if (_store.IsValidPath(src)) continue;
+            if (_substituter is null)
+                throw new RealiseException(1, $"dependency '{src}' of '{drvPath}' does not exist, and substitution is disabled");
+            if (plan is not null) PlanFetch(src, plan);
+            else if (_substituter.Substitute(src) != SubstitutionOutcome.Valid)
+                throw new RealiseException(1, $"dependency '{src}' of '{drvPath}' does not exist and cannot be fetched");
+        }
+        foreach (var (dep, depOutputs) in g.Drv.InputDrvs)
+            next.Add((dep, depOutputs, false));
+    }
+
+    /// <summary>Nix's allowSubstitutes attribute (true unless the derivation says otherwise).</summary>
+    private static bool SubstitutesAllowed(Goal g)
+    {
+        try { return new DerivationOptions(g.DrvPath, g.Drv).GetBool("allowSubstitutes", true); }
+        catch (BuildException) { return true; } // a bad attribute set is the build's error to report
+    }
+
+    /// <summary>Fetches the missing outputs of `g`: Valid when all its wanted outputs now are;
+    /// Failed when a download failed; IncompleteClosure (noted for a retry once the inputs are
+    /// built) when each failure was for want of a path in an output's closure.</summary>
+    private SubstitutionOutcome FetchOutputs(Goal g, List<string> missing)
+    {
+        int failed = 0, incomplete = 0, others = 0;
+        foreach (var p in missing.OrderBy(PathSubstituter.GoalKey, StringComparer.Ordinal))
+        {
+            switch (_substituter!.Substitute(p))
+            {
+                case SubstitutionOutcome.Valid: break;
+                case SubstitutionOutcome.Failed: failed++; break;
+                case SubstitutionOutcome.IncompleteClosure: incomplete++; break;
+                default: others++; break;
+            }
+        }
+        if (failed > 0) return SubstitutionOutcome.Failed;
+        if (incomplete + others == 0) return SubstitutionOutcome.Valid;
+        g.RetrySubstitution = incomplete > 0 && others == 0;
+        return others > 0 ? SubstitutionOutcome.NoSubstituters : SubstitutionOutcome.IncompleteClosure;
+    }
+
     private sealed record Finished(Goal Goal, BuildStatus Status, string? Error);
 
-    /// <summary>Builds what is missing. Throws RealiseException (with Nix's exit status) when anything failed.</summary>
-    public RealiseResult Realise(IReadOnlyList<BuildRequest> requests)
+    /// <summary>Fetches and builds what is missing (`paths`: store paths requested directly, which
+    /// can only be fetched). Throws RealiseException (with Nix's exit status) when anything failed.</summary>
+    public RealiseResult Realise(IReadOnlyList<BuildRequest> requests, IReadOnlyList<string>? paths = null)
     {
-        LoadGraph(requests);
+        LoadGraph(_goals, requests, paths ?? [], plan: null);
         // Builders get the permissions Nix gives them: files 0644, directories 0755 by default.
         NativeMethods.Umask(0x12 /* 022 */);
 
@@ -140,14 +286,14 @@ public sealed class Realiser
         foreach (var g in toBuild) g.DependenciesLeft = g.Dependencies.Count;
         // Ready derivations start in Nix's goal order (by name).
         var ready = new SortedSet<Goal>(Comparer<Goal>.Create((a, b) => string.CompareOrdinal(a.Key, b.Key)));
-        foreach (var g in toBuild) if (g.DependenciesLeft == 0) ready.Add(g);
+        foreach (var g in toBuild) if (g.DependenciesLeft == 0 && g.SubstitutionError is null) ready.Add(g);
 
         var finished = new BlockingCollection<Finished>();
         var running = new Dictionary<Goal, CancellationTokenSource>();
         bool stopping = false;
         bool permanentFailure = false, hashMismatch = false, timedOut = false, notDeterministic = false;
         int built = 0;
-        if (_settings.MaxJobs <= 0 && toBuild.Count > 0)
+        if (_settings.MaxJobs <= 0 && toBuild.Any(g => g.SubstitutionError is null))
             throw new RealiseException(1, "unable to start any build; either increase '--max-jobs' or enable remote builds." +
                                           "\nhttps://nixos.org/manual/nix/stable/advanced-topics/distributed-builds.html");
         int maxJobs = _settings.MaxJobs;
@@ -178,6 +324,10 @@ public sealed class Realiser
             }
         }
 
+        // Those whose outputs could not be downloaded (without --fallback) fail before anything is built.
+        foreach (var g in toBuild.Where(g => g.SubstitutionError is not null).OrderBy(g => g.Key, StringComparer.Ordinal))
+            if (g.Status is null) Fail(g, BuildStatus.TransientFailure, g.SubstitutionError!);
+
         while (true)
         {
             while (!stopping && running.Count < maxJobs && ready.Count > 0)
@@ -192,7 +342,7 @@ public sealed class Realiser
             var f = finished.Take();
             running.Remove(f.Goal, out var done);
             done?.Dispose();
-            if (f.Status is BuildStatus.Built or BuildStatus.AlreadyValid)
+            if (f.Status is BuildStatus.Built or BuildStatus.AlreadyValid or BuildStatus.Substituted)
             {
                 f.Goal.Status = f.Status;
                 _log.BuildEnded(f.Goal.DrvPath, f.Status);
@@ -217,21 +367,22 @@ public sealed class Realiser
                 foreach (var (_, cts) in running) cts.Cancel();
         }
 
-        var statuses = _goals.Values.ToDictionary(g => g.DrvPath, g => g.Status ?? (g.Runs ? BuildStatus.Cancelled : BuildStatus.AlreadyValid), StringComparer.Ordinal);
-        var failedTops = _goals.Values.Where(g => g.IsTop && g.Runs && g.Status is not (BuildStatus.Built or BuildStatus.AlreadyValid))
+        var statuses = _goals.Values.ToDictionary(g => g.DrvPath,
+            g => g.Status ?? (g.Runs ? BuildStatus.Cancelled : g.Substituted ? BuildStatus.Substituted : BuildStatus.AlreadyValid), StringComparer.Ordinal);
+        var failedTops = _goals.Values.Where(g => g.IsTop && g.Runs && g.Status is not (BuildStatus.Built or BuildStatus.AlreadyValid or BuildStatus.Substituted))
             .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-        if (failedTops.Count == 0) return new RealiseResult(statuses, built);
+        if (failedTops.Count == 0 && _failedPaths.Count == 0) return new RealiseResult(statuses, built);
 
         int exitStatus = ExitStatus(permanentFailure, hashMismatch, timedOut, notDeterministic);
         // A requested derivation that others also depended on has had its error printed already.
         var withErrors = failedTops.Where(g => g.Error is not null && g.Status != BuildStatus.Cancelled && g.Dependents.Count == 0).ToList();
-        if (failedTops.Count == 1 && withErrors.Count == 1)
+        if (failedTops.Count == 1 && withErrors.Count == 1 && _failedPaths.Count == 0)
             throw new RealiseException(exitStatus, withErrors[0].Error!);
         // Nix keeps the first error (in goal order) and prints the others as it meets them, then that one.
         foreach (var g in withErrors.Skip(1)) _log.Error(g.Error!);
         if (withErrors.Count > 0) _log.Error(withErrors[0].Error!);
         throw new RealiseException(exitStatus,
-            $"build of {string.Join(", ", failedTops.Select(g => g.DrvPath).Order(StringComparer.Ordinal).Select(p => $"'{p}'"))} failed");
+            $"build of {string.Join(", ", failedTops.Select(g => g.DrvPath).Concat(_failedPaths).Order(StringComparer.Ordinal).Select(p => $"'{p}'"))} failed");
     }
 
     /// <summary>Nix's exit status: 0x60 plus 4 for a build failure (a timeout and a hash mismatch
@@ -246,6 +397,25 @@ public sealed class Realiser
         if (notDeterministic) mask |= 0x08;
         return mask == 0 ? 1 : mask | 0x60;
     }
+
+    /// <summary>With its inputs built, the outputs' closures may be complete now: fetches them if
+    /// so. Null when it is to be built after all.</summary>
+    private Finished? RetrySubstitution(Goal g)
+    {
+        _substituter!.ForgetFailures();
+        var missing = g.Drv.Outputs
+            .Where(o => (g.WantsAll || g.Wanted.Contains(o.Key)) && !_store.IsValidPath(o.Value.Path))
+            .Select(o => o.Value.Path).ToList();
+        var outcome = FetchOutputs(g, missing);
+        if (outcome == SubstitutionOutcome.Valid) return new Finished(g, BuildStatus.Substituted, null);
+        if (outcome == SubstitutionOutcome.Failed && !_settings.Fallback)
+            return new Finished(g, BuildStatus.TransientFailure, SubstitutesFailed(g.DrvPath));
+        return null;
+    }
+
+    private static string SubstitutesFailed(string drvPath) =>
+        $"some substitutes for the outputs of derivation '{drvPath}' failed (usually happens due to networking issues); " +
+        "try '--fallback' to build derivation from source";
 
     private void StartBuild(Goal g, CancellationToken cancel, BlockingCollection<Finished> finished)
     {
@@ -267,6 +437,11 @@ public sealed class Realiser
         {
             try
             {
+                if (g.RetrySubstitution && RetrySubstitution(g) is { } done)
+                {
+                    finished.Add(done);
+                    return;
+                }
                 // Announced when the builder is about to start (after any wait for locks), as Nix does.
                 var status = build.Run(cancel, () =>
                 {

@@ -6,4 +6,7 @@ public sealed class BinaryCacheException : Exception
 {
     public BinaryCacheException(string message) : base(message) { }
     public BinaryCacheException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>The URL answered, but not as a binary cache (it has no nix-cache-info).</summary>
+    public bool NotABinaryCache { get; init; }
 }

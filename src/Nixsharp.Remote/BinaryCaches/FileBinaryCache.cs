@@ -21,13 +21,16 @@ public sealed class FileBinaryCache : IBinaryCacheReader
 
     public string Directory { get; }
     public string StoreDir { get; }
+    /// <summary>What its nix-cache-info says (priority, whether to mass-query).</summary>
+    public NixCacheInfo Info { get; }
     /// <summary>How the cache is named in messages ("file:///dir").</summary>
     public string Display => "file://" + Directory;
 
-    private FileBinaryCache(string directory, string storeDir)
+    private FileBinaryCache(string directory, string storeDir, NixCacheInfo info)
     {
         Directory = directory;
         StoreDir = storeDir;
+        Info = info;
     }
 
     /// <summary>Opens the cache in `directory` for a store whose paths are in `storeDir`. With
@@ -37,6 +40,7 @@ public sealed class FileBinaryCache : IBinaryCacheReader
     {
         var display = "file://" + directory;
         var infoPath = Path.Combine(directory, CacheInfoFile);
+        NixCacheInfo info;
         try
         {
             if (!File.Exists(infoPath))
@@ -45,7 +49,7 @@ public sealed class FileBinaryCache : IBinaryCacheReader
                 {
                     throw new BinaryCacheException(System.IO.Directory.Exists(directory)
                         ? $"'{display}' is not a binary cache: it has no {CacheInfoFile}"
-                        : $"binary cache '{display}' does not exist");
+                        : $"binary cache '{display}' does not exist") { NotABinaryCache = true };
                 }
                 // nar/ for the NARs; log/ and realisations/ as Nix makes them (build logs, content-
                 // addressed derivations' outputs), so the layout is Nix's.
@@ -54,7 +58,6 @@ public sealed class FileBinaryCache : IBinaryCacheReader
                 WriteAtomically(infoPath, Encoding.UTF8.GetBytes(new NixCacheInfo { StoreDir = storeDir }.Print()));
             }
             else if (create) System.IO.Directory.CreateDirectory(Path.Combine(directory, "nar"));
-            NixCacheInfo info;
             try { info = NixCacheInfo.Parse(File.ReadAllText(infoPath), display + "/" + CacheInfoFile); }
             catch (FormatException e) { throw new BinaryCacheException(e.Message); }
             if (info.StoreDir != storeDir)
@@ -64,7 +67,7 @@ public sealed class FileBinaryCache : IBinaryCacheReader
         {
             throw new BinaryCacheException($"cannot open binary cache '{display}': {e.Message}");
         }
-        return new FileBinaryCache(directory, storeDir);
+        return new FileBinaryCache(directory, storeDir, info);
     }
 
     private string NarInfoFile(string storePath) => Path.Combine(Directory, NarInfo.HashPartOf(storePath) + ".narinfo");

@@ -14,13 +14,16 @@ public sealed class HttpBinaryCache : IBinaryCacheReader, IDisposable
     /// <summary>The cache's URL, without a trailing slash.</summary>
     public string BaseUrl { get; }
     public string StoreDir { get; }
+    /// <summary>What its nix-cache-info says (priority, whether to mass-query).</summary>
+    public NixCacheInfo Info { get; }
     public string Display => BaseUrl;
 
-    private HttpBinaryCache(HttpClient client, string baseUrl, string storeDir)
+    private HttpBinaryCache(HttpClient client, string baseUrl, string storeDir, NixCacheInfo info)
     {
         _client = client;
         BaseUrl = baseUrl;
         StoreDir = storeDir;
+        Info = info;
     }
 
     public static bool IsHttpUrl(string url) =>
@@ -46,13 +49,13 @@ public sealed class HttpBinaryCache : IBinaryCacheReader, IDisposable
         try
         {
             var text = GetText(client, baseUrl + "/" + FileBinaryCache.CacheInfoFile)
-                ?? throw new BinaryCacheException($"'{baseUrl}' is not a binary cache: it has no {FileBinaryCache.CacheInfoFile}");
+                ?? throw new BinaryCacheException($"'{baseUrl}' is not a binary cache: it has no {FileBinaryCache.CacheInfoFile}") { NotABinaryCache = true };
             NixCacheInfo info;
             try { info = NixCacheInfo.Parse(text, baseUrl + "/" + FileBinaryCache.CacheInfoFile); }
             catch (FormatException e) { throw new BinaryCacheException(e.Message); }
             if (info.StoreDir != storeDir)
                 throw new BinaryCacheException($"binary cache '{baseUrl}' is for Nix stores with prefix '{info.StoreDir}', not '{storeDir}'");
-            return new HttpBinaryCache(client, baseUrl, storeDir);
+            return new HttpBinaryCache(client, baseUrl, storeDir, info);
         }
         catch
         {
@@ -135,7 +138,7 @@ public sealed class HttpBinaryCache : IBinaryCacheReader, IDisposable
 
     internal static BinaryCacheException Failed(string url, Exception e)
     {
-        var reason = e is TaskCanceledException ? "timed out" : e.Message;
+        var reason = e is TaskCanceledException ? "Timeout was reached (28)" : e.Message;
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
         {
             if (inner is System.Security.Authentication.AuthenticationException tls)
@@ -144,10 +147,22 @@ public sealed class HttpBinaryCache : IBinaryCacheReader, IDisposable
                     "NIX_SSL_CERT_FILE or SSL_CERT_FILE can name a file of certificates to trust instead of the system's";
                 break;
             }
-            if (inner is System.Net.Sockets.SocketException or IOException) reason = inner.Message;
+            if (inner is System.Net.Sockets.SocketException s) { reason = CurlWording(s) ?? s.Message; break; }
+            if (inner is IOException) reason = inner.Message;
         }
         return new BinaryCacheException($"unable to download '{url}': {reason}");
     }
+
+    /// <summary>What Nix (through curl) says for the common connection failures, so that messages
+    /// read as Nix's; null for others.</summary>
+    private static string? CurlWording(System.Net.Sockets.SocketException e) => e.SocketErrorCode switch
+    {
+        System.Net.Sockets.SocketError.ConnectionRefused => "Couldn't connect to server (7)",
+        System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData
+            or System.Net.Sockets.SocketError.TryAgain => "Couldn't resolve host name (6)",
+        System.Net.Sockets.SocketError.TimedOut => "Timeout was reached (28)",
+        _ => null,
+    };
 
     public void Dispose() => _client.Dispose();
 }

@@ -5,6 +5,7 @@
 namespace Nixsharp.Store.Local;
 
 using System.Security.Cryptography;
+using Nixsharp.Formats.Hashes;
 using Nixsharp.Formats.Nar;
 using Nixsharp.Store.Database;
 
@@ -130,9 +131,15 @@ public sealed partial class LocalStore
         {
             throw new StoreException($"the NAR of path '{info.Path}' is truncated (after {reader.BytesRead} bytes)");
         }
-        var actual = ValidPathInfo.FormatNarHash(h.GetHashAndReset());
+        var actualBytes = h.GetHashAndReset();
+        var actual = ValidPathInfo.FormatNarHash(actualBytes);
         if (!string.Equals(info.NarHash, actual, StringComparison.Ordinal))
-            throw new StoreException($"hash mismatch importing path '{info.Path}';\n  specified: {info.NarHash}\n  got:       {actual}");
+        {
+            // Shown in base 32, as Nix shows NAR hashes.
+            var specified = Hash.ParseAnyPrefixed(info.NarHash).ToString(HashFormat.Base32, true);
+            var got = new Hash(HashType.Sha256, actualBytes).ToString(HashFormat.Base32, true);
+            throw new StoreException($"hash mismatch importing path '{info.Path}';\n  specified: {specified}\n  got:       {got}");
+        }
         if (info.NarSize != 0 && info.NarSize != reader.BytesRead)
             throw new StoreException($"size mismatch importing path '{info.Path}';\n  specified: {info.NarSize}\n  got:       {reader.BytesRead}");
         StoreFiles.Canonicalise(real);

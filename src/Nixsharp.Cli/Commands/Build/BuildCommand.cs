@@ -114,10 +114,12 @@ public static class BuildCommand
 
         var requests = wanted.Select(w => BuildRequest.Output(w.DrvPath, w.Output)).ToList();
         var log = new StderrBuildLog(io, flags);
+        using var substituters = new SubstituterSetup(flags, store, log);
         try
         {
-            var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun), log, io.GetEnv);
-            BuildFlags.PrintMissing(io, realiser.QueryMissing(requests));
+            var settings = flags.ToSettings(store, io, importShell: !flags.DryRun) with { Fallback = flags.Fallback };
+            var realiser = new Realiser(store, settings, log, io.GetEnv, substituters.Set);
+            MissingReport.Print(io, realiser.QueryMissing(requests));
             if (flags.DryRun) return 0;
             realiser.Realise(requests);
         }

@@ -31,6 +31,18 @@ public sealed class BuildFlags
     public bool? StatusLine { get; private set; }
     /// <summary>--log-format bar: builder lines feed the status line but are not printed.</summary>
     public bool HideBuilderLines { get; private set; }
+    /// <summary>substituters: binary caches to fetch outputs from instead of building them. Empty
+    /// by default for now (Nix's default is https://cache.nixos.org/).</summary>
+    public List<string> Substituters { get; private set; } = new();
+    public List<string> ExtraSubstituters { get; } = new();
+    /// <summary>trusted-public-keys: whose signatures make a substitute acceptable.</summary>
+    public string TrustedPublicKeys { get; private set; } = Remote.CopyCommand.DefaultTrustedPublicKeys;
+    public List<string> ExtraTrustedPublicKeys { get; } = new();
+    public bool RequireSigs { get; private set; } = true;
+    /// <summary>substitute: whether to use substituters at all.</summary>
+    public bool Substitute { get; private set; } = true;
+    /// <summary>fallback: build when downloading a substitute fails, instead of failing.</summary>
+    public bool Fallback { get; private set; }
 
     public const string Help =
         "  --max-jobs, -j N    run up to N builders at once ('auto': one per CPU; default 1)\n" +
@@ -46,6 +58,7 @@ public sealed class BuildFlags
         "  --check             rebuild derivations whose outputs are valid and fail (exit 104) if\n" +
         "                      any output differs; with --keep-failed the new one is kept as OUT.check\n" +
         "                      (needs the sandbox); --rebuild is the same\n" +
+        "  --fallback          build a derivation whose outputs' substitutes fail to download\n" +
         "  --log-format FORMAT raw (plain lines), bar-with-logs (plain lines and a status line of what\n" +
         "                      is building, done and failed), bar (the status line and errors only);\n" +
         "                      default: bar-with-logs on an interactive terminal, raw otherwise\n" +
@@ -53,7 +66,11 @@ public sealed class BuildFlags
         "                      extra-sandbox-paths, max-jobs, cores, keep-going, keep-failed,\n" +
         "                      system, sandbox-build-dir, timeout, max-silent-time,\n" +
         "                      max-build-log-size (bytes, 0: no limit), keep-build-log,\n" +
-        "                      compress-build-log, log-lines\n";
+        "                      compress-build-log, log-lines; substituters, extra-substituters\n" +
+        "                      (file:///DIR and http(s):// binary caches to fetch outputs from instead\n" +
+        "                      of building; none by default), trusted-public-keys,\n" +
+        "                      extra-trusted-public-keys, require-sigs, substitute (false: never\n" +
+        "                      fetch), fallback\n";
 
     /// <summary>Said at the end of the build commands' help.</summary>
     public const string LogsHelp =
@@ -93,6 +110,7 @@ public sealed class BuildFlags
                 return true;
             // nix-build and nix-store take --check; --rebuild is what the newer `nix build` calls it.
             case "--check": case "--rebuild": Check = true; return true;
+            case "--fallback": Fallback = true; return true;
             case "--option":
             {
                 if (i + 2 >= args.Length) return false;
@@ -106,11 +124,12 @@ public sealed class BuildFlags
         return false;
     }
 
+    /// <summary>The settings builds act on (current names: SettingNames.Canonical maps the old ones).</summary>
     private static bool IsBuildOption(string name) => name is "sandbox" or "sandbox-paths" or "extra-sandbox-paths" or "max-jobs"
-        or "cores" or "keep-going" or "keep-failed" or "system" or "sandbox-build-dir" or "build-use-sandbox"
+        or "cores" or "keep-going" or "keep-failed" or "system" or "sandbox-build-dir"
         or "substituters" or "extra-substituters" or "sandbox-fallback"
-        or "timeout" or "build-timeout" or "max-silent-time" or "build-max-silent-time" or "max-build-log-size" or "build-max-log-size"
-        or "keep-build-log" or "build-keep-log" or "compress-build-log" or "build-compress-log" or "log-lines";
+        or "trusted-public-keys" or "extra-trusted-public-keys" or "require-sigs" or "substitute" or "fallback"
+        or "timeout" or "max-silent-time" or "max-build-log-size" or "keep-build-log" or "compress-build-log" or "log-lines";
 
     public void SetOption(string name, string value)
     {
@@ -127,7 +146,6 @@ public sealed class BuildFlags
             case "keep-going": KeepGoing = Bool(name, value); break;
             case "keep-failed": KeepFailed = Bool(name, value); break;
             case "sandbox":
-            case "build-use-sandbox":
                 Sandbox = value switch
                 {
                     "true" => SandboxMode.Enabled,
@@ -139,15 +157,21 @@ public sealed class BuildFlags
             case "sandbox-paths": SandboxPathsValue = value; break;
             case "extra-sandbox-paths": ExtraSandboxPaths.Add(value); break;
             case "system": System = value; break;
-            // Nix 2.8 still accepts the older build-* names of these.
-            case "timeout": case "build-timeout": Timeout = (int)Number(name, value, int.MaxValue); break;
-            case "max-silent-time": case "build-max-silent-time": MaxSilentTime = (int)Number(name, value, int.MaxValue); break;
-            case "max-build-log-size": case "build-max-log-size": MaxLogSize = Number(name, value, long.MaxValue); break;
-            case "keep-build-log": case "build-keep-log": KeepLog = Bool(name, value); break;
-            case "compress-build-log": case "build-compress-log": CompressLog = Bool(name, value); break;
+            case "timeout": Timeout = (int)Number(name, value, int.MaxValue); break;
+            case "max-silent-time": MaxSilentTime = (int)Number(name, value, int.MaxValue); break;
+            case "max-build-log-size": MaxLogSize = Number(name, value, long.MaxValue); break;
+            case "keep-build-log": KeepLog = Bool(name, value); break;
+            case "compress-build-log": CompressLog = Bool(name, value); break;
             case "log-lines": LogLines = (int)Number(name, value, int.MaxValue); break;
             case "sandbox-build-dir": SandboxBuildDir = value; break;
-            default: break; // substituters and the like: nothing to substitute from yet
+            case "substituters": Substituters = Words(value); break;
+            case "extra-substituters": ExtraSubstituters.AddRange(Words(value)); break;
+            case "trusted-public-keys": TrustedPublicKeys = Keys(name, value); break;
+            case "extra-trusted-public-keys": ExtraTrustedPublicKeys.Add(Keys(name, value)); break;
+            case "require-sigs": RequireSigs = Bool(name, value); break;
+            case "substitute": Substitute = Bool(name, value); break;
+            case "fallback": Fallback = Bool(name, value); break;
+            default: break; // sandbox-fallback and the like: nothing to do
         }
     }
 
@@ -155,6 +179,16 @@ public sealed class BuildFlags
         long.TryParse(value, global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture, out var n) && n <= max
             ? n
             : throw new UsageException($"setting '{name}' has invalid value '{value}'");
+
+    private static List<string> Words(string value) => value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
+
+    /// <summary>A list of public keys, checked now so that a bad one is a usage error.</summary>
+    private static string Keys(string name, string value)
+    {
+        try { Nixsharp.Formats.Signing.TrustedKeys.Parse(value); }
+        catch (Nixsharp.Formats.Signing.SigningKeyException e) { throw new UsageException($"option '{name}': {e.Message}"); }
+        return value;
+    }
 
     /// <summary>Nix's Boolean settings take true/yes/1 and false/no/0.</summary>
     public static bool Bool(string name, string value) => value switch

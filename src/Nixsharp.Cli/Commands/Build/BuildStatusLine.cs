@@ -36,7 +36,7 @@ public sealed class BuildStatusLine
     public void Ended(string drvPath, BuildStatus status)
     {
         _running.Remove(drvPath);
-        if (status is BuildStatus.Built or BuildStatus.AlreadyValid) _built++;
+        if (status is BuildStatus.Built or BuildStatus.AlreadyValid or BuildStatus.Substituted) _built++;
         else if (status != BuildStatus.Cancelled) _failed++;
         if (_running.Count == 0) _lastLine = "";
     }

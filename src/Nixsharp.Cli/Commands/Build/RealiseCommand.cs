@@ -62,23 +62,36 @@ public static class RealiseCommand
             var outs = new HashSet<string>(bang < 0 ? Array.Empty<string>() : p[(bang + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal);
             items.Add((StoreCommand.FollowLinksToStorePath(store, pathPart, io), outs));
         }
-        var unknown = items.Where(x => !store.IsValidPath(x.Path)).Select(x => x.Path).ToHashSet(StringComparer.Ordinal);
-        if (ignoreUnknown) items = items.Where(x => !unknown.Contains(x.Path)).ToList();
-
+        // Derivations that are not valid cannot be built (nor fetched: Nix 2.8 does not fetch .drv
+        // files); other paths that are not valid may be fetched.
+        var missingDrvs = items.Where(x => x.Path.EndsWith(".drv", StringComparison.Ordinal) && !store.IsValidPath(x.Path))
+            .Select(x => x.Path).ToHashSet(StringComparer.Ordinal);
         var requests = items.Where(x => x.Path.EndsWith(".drv", StringComparison.Ordinal) && store.IsValidPath(x.Path))
             .Select(x => new BuildRequest(x.Path, x.Outputs)).ToList();
         var log = new StderrBuildLog(io, flags);
+        using var substituters = new SubstituterSetup(flags, store, log);
         try
         {
-            var realiser = new Realiser(store, flags.ToSettings(store, io, importShell: !flags.DryRun && requests.Count > 0), log, io.GetEnv);
-            BuildFlags.PrintMissing(io, realiser.QueryMissing(requests));
-            if (!ignoreUnknown && unknown.Count > 0)
-                io.Err(StoreCommand.Encode("don't know how to build these paths:\n" + string.Concat(unknown.Order(StringComparer.Ordinal).Select(u => "  " + u + "\n"))));
+            var settings = flags.ToSettings(store, io, importShell: !flags.DryRun && requests.Count > 0) with { Fallback = flags.Fallback };
+            var realiser = new Realiser(store, settings, log, io.GetEnv, substituters.Set);
+            var fetchable = items.Where(x => !x.Path.EndsWith(".drv", StringComparison.Ordinal) && !store.IsValidPath(x.Path))
+                .Select(x => x.Path).Distinct(StringComparer.Ordinal).ToList();
+            var missing = realiser.QueryMissing(requests, fetchable);
+            var unknown = missing.Unknown.Concat(missingDrvs).ToHashSet(StringComparer.Ordinal);
+            if (ignoreUnknown)
+            {
+                // Requested paths found nowhere are skipped, and nothing is said about what is unknown.
+                items = items.Where(x => !unknown.Contains(x.Path)).ToList();
+                fetchable = fetchable.Where(p => !unknown.Contains(p)).ToList();
+                missingDrvs.Clear();
+                missing = missing with { Unknown = [] };
+            }
+            else missing = missing with { Unknown = unknown.Order(StringComparer.Ordinal).ToList() };
+            MissingReport.Print(io, missing);
             if (flags.DryRun) return 0;
-            if (!ignoreUnknown)
-                foreach (var u in unknown.Order(StringComparer.Ordinal))
-                    throw new StoreException($"path '{u}' does not exist and cannot be created");
-            realiser.Realise(requests);
+            foreach (var d in missingDrvs.Order(StringComparer.Ordinal))
+                throw new StoreException($"cannot build missing derivation '{d}'");
+            realiser.Realise(requests, fetchable);
         }
         catch (RealiseException e)
         {
