@@ -18,6 +18,9 @@ fi
 dotnet build -c Release src/Nixsharp.Cli -nologo -v quiet >/dev/null
 nixsharp=src/Nixsharp.Cli/bin/Release/net10.0/nixsharp
 store=${STORE:-/tmp/nixsharp-example-store}
+# Everything here is built from the example itself: no need to ask cache.nixos.org (the default
+# substituter, as in Nix) for it, which fails with a warning on a machine without network access.
+export NIX_CONFIG="substituters ="
 
 echo "\$ nixsharp build --store $store examples/bird-hosts/hosts.nix"
 paths=$("$nixsharp" build --store "$store" --no-out-link examples/bird-hosts/hosts.nix)

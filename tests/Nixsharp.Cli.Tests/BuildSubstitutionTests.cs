@@ -381,6 +381,37 @@ public sealed class BuildSubstitutionTests : IClassFixture<SubstitutionSource>, 
     }
 
     [Fact]
+    public void ImportFromDerivationFetchesWhatEvaluationReads()
+    {
+        // Reading top's output during evaluation realises it: from the cache, not by building.
+        var expr = $"builtins.readFile (import {_fx.Expression}).top";
+        string[] Args(string store) => ["--store", _tmp.Sub(store), "--eval", "--read-write-mode", .. BuildScratch.ShFromBusybox,
+            .. Trusting("file://" + _fx.SignedCache), "-E", expr];
+        var theirs = Tools.Run("nix-instantiate", ["--option", "sandbox", "true", .. Args("nix")], env: Env);
+        var ours = Tools.Run(Tools.Nixsharp, ["instantiate", .. Args("ours")], env: Env);
+        SameAsNix(theirs, ours);
+        Assert.Contains($"copying path '{_fx.Out["top"]}' from 'file://{_fx.SignedCache}'...", ours.Stderr);
+        Assert.DoesNotContain("building '", ours.Stderr);
+    }
+
+    [Fact]
+    public void AnUnreachableCacheIsWarnedAboutOnceForEvaluationAndBuildTogether()
+    {
+        // One run: import from derivation realises dep, then the build realises top; the cache
+        // that cannot be reached is tried once.
+        File.WriteAllText(_tmp.Sub("ifd.nix"), $$"""
+            let src = import {{_fx.Expression}}; in
+            builtins.seq (builtins.readFile src.dep) src.top
+            """);
+        var ours = Tools.Run(Tools.Nixsharp, ["build", "--store", _tmp.Sub("ours"), "--no-out-link", .. BuildScratch.ShFromBusybox,
+            "--option", "substituters", "http://127.0.0.1:1/cache", _tmp.Sub("ifd.nix")], env: Env);
+        Assert.True(ours.Code == 0, ours.Stderr);
+        Assert.Equal(1, ours.Stderr.Split('\n').Count(l => l.StartsWith("warning: unable to download 'http://127.0.0.1:1/cache/nix-cache-info'", StringComparison.Ordinal)));
+        Assert.Contains($"building '", ours.Stderr);
+        Assert.Equal(_fx.Out["top"], ours.Out.Trim());
+    }
+
+    [Fact]
     public void StoreRealiseFetchesAPlainOutputPathAsNixStoreDoes()
     {
         var settings = Trusting("file://" + _fx.SignedCache);

@@ -287,6 +287,8 @@ public sealed class RunningProcess : IDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NIX_PATH"] = "";
         psi.Environment["HOME"] = "/homeless";
+        // No network here: builds must not ask cache.nixos.org (nixsharp's and Nix's default substituter).
+        psi.Environment["NIX_CONFIG"] = "substituters =";
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         var p = Process.Start(psi)!;
         if (!keepStdinOpen) p.StandardInput.Close();

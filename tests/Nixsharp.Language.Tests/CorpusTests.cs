@@ -101,6 +101,7 @@ public static class Corpus
     {
         "NIX_PATH" => "",
         "HOME" => "/homeless",
+        "NIX_CONFIG" => "substituters =",
         _ => null,
     };
 }

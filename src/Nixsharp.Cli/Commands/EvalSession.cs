@@ -50,7 +50,16 @@ public sealed class EvalSession
 
     /// <summary>Fetching and building for an evaluation on `store`, printing on standard error.</summary>
     public Glue.StoreEffects Effects(Nixsharp.Store.Local.LocalStore store) =>
-        new(store, s => BuildFlags.ToSettings(s, Io, importShell: true), new Build.StderrBuildLog(Io), Io.GetEnv);
+        new(store, s => BuildFlags.ToSettings(s, Io, importShell: true), new Build.StderrBuildLog(Io), Io.GetEnv,
+            (s, log) => Substituters(s, log).Set);
+
+    private Build.SubstituterSetup? _substituters;
+
+    /// <summary>The run's substituters, set up on first use and then shared by everything the run
+    /// builds (import from derivation, then the build itself), so that each cache is asked about,
+    /// and an unreachable one warned about, once.</summary>
+    public Build.SubstituterSetup Substituters(Nixsharp.Store.Local.LocalStore store, Nixsharp.Builder.IBuildLog log) =>
+        _substituters ??= new Build.SubstituterSetup(BuildFlags, store, log);
 
     /// <summary>Exit at once on stack exhaustion instead of unwinding (see EvalSettings.OnStackOverflow).</summary>
     public bool ExitOnStackOverflow { get; set; }

@@ -15,10 +15,12 @@ public sealed class StoreEffects
     private readonly Func<LocalStore, BuildSettings> _settings;
     private readonly IBuildLog _log;
     private readonly Func<string, string?> _getEnv;
+    private readonly Func<LocalStore, IBuildLog, Nixsharp.Store.Substitution.SubstituterSet?> _substituters;
 
-    public StoreEffects(LocalStore store, Func<LocalStore, BuildSettings> settings, IBuildLog log, Func<string, string?> getEnv)
+    public StoreEffects(LocalStore store, Func<LocalStore, BuildSettings> settings, IBuildLog log, Func<string, string?> getEnv,
+        Func<LocalStore, IBuildLog, Nixsharp.Store.Substitution.SubstituterSet?> substituters)
     {
-        Store = store; _settings = settings; _log = log; _getEnv = getEnv;
+        Store = store; _settings = settings; _log = log; _getEnv = getEnv; _substituters = substituters;
     }
 
     public FetchedUrl FetchUrl(string url, string name, bool unpack, string? expectedPath) => Guard(() =>
@@ -47,7 +49,7 @@ public sealed class StoreEffects
         var requests = outputs.Select(o => BuildRequest.Output(o.DrvPath, o.Output)).ToList();
         try
         {
-            new Realiser(Store, _settings(Store), _log, _getEnv).Realise(requests);
+            new Realiser(Store, _settings(Store), _log, _getEnv, _substituters(Store, _log)).Realise(requests);
         }
         catch (RealiseException e)
         {

@@ -114,10 +114,11 @@ public static class BuildCommand
 
         var requests = wanted.Select(w => BuildRequest.Output(w.DrvPath, w.Output)).ToList();
         var log = new StderrBuildLog(io, flags);
-        using var substituters = new SubstituterSetup(flags, store, log);
+        // The one set of the run: evaluation may have used it already (import from derivation).
+        using var substituters = session.Substituters(store, log);
         try
         {
-            var settings = flags.ToSettings(store, io, importShell: !flags.DryRun) with { Fallback = flags.Fallback };
+            var settings = flags.ToSettings(store, io, importShell: !flags.DryRun);
             var realiser = new Realiser(store, settings, log, io.GetEnv, substituters.Set);
             MissingReport.Print(io, realiser.QueryMissing(requests));
             if (flags.DryRun) return 0;

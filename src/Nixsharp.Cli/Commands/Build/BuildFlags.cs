@@ -33,7 +33,9 @@ public sealed class BuildFlags
     public bool HideBuilderLines { get; private set; }
     /// <summary>substituters: binary caches to fetch outputs from instead of building them. Empty
     /// by default for now (Nix's default is https://cache.nixos.org/).</summary>
-    public List<string> Substituters { get; private set; } = new();
+    /// <summary>Nix's default: cache.nixos.org (nixsharp's store paths are Nix's, so its binaries fit).</summary>
+    public List<string> Substituters { get; private set; } = [DefaultSubstituter];
+    public const string DefaultSubstituter = "https://cache.nixos.org/";
     public List<string> ExtraSubstituters { get; } = new();
     /// <summary>trusted-public-keys: whose signatures make a substitute acceptable.</summary>
     public string TrustedPublicKeys { get; private set; } = Remote.CopyCommand.DefaultTrustedPublicKeys;
@@ -246,6 +248,7 @@ public sealed class BuildFlags
             VerboseBuild = VerboseBuild,
             LogLines = LogLines,
             Check = Check,
+            Fallback = Fallback,
         };
     }
 

@@ -72,7 +72,7 @@ public static class RealiseCommand
         using var substituters = new SubstituterSetup(flags, store, log);
         try
         {
-            var settings = flags.ToSettings(store, io, importShell: !flags.DryRun && requests.Count > 0) with { Fallback = flags.Fallback };
+            var settings = flags.ToSettings(store, io, importShell: !flags.DryRun && requests.Count > 0);
             var realiser = new Realiser(store, settings, log, io.GetEnv, substituters.Set);
             var fetchable = items.Where(x => !x.Path.EndsWith(".drv", StringComparison.Ordinal) && !store.IsValidPath(x.Path))
                 .Select(x => x.Path).Distinct(StringComparer.Ordinal).ToList();
