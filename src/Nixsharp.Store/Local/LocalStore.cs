@@ -251,7 +251,7 @@ public sealed partial class LocalStore : IDisposable
     /// <summary>Writes a derivation as a .drv file (checking its output paths) and returns its path.</summary>
     public string AddDerivation(Derivation drv, bool repair = false)
     {
-        var text = Encoding.UTF8.GetBytes(drv.Unparse(false));
+        var text = drv.UnparseUtf8(false);
         var refs = new SortedSet<string>(drv.InputSrcs, StringComparer.Ordinal);
         foreach (var d in drv.InputDrvs.Keys) refs.Add(d);
         var path = Paths.ComputeTextPath(drv.Name + ".drv", text, refs);
