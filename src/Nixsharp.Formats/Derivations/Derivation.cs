@@ -30,7 +30,7 @@ public sealed class Derivation
     /// <summary>The ATerm text. With maskOutputs, output paths and the environment variables named
     /// after outputs are blank (for hashing modulo); actualInputs, when given, replaces InputDrvs
     /// (input hashes in place of paths).</summary>
-    public string Unparse(bool maskOutputs, IReadOnlyDictionary<string, SortedSet<string>>? actualInputs = null)
+    public string Unparse(bool maskOutputs, SortedDictionary<string, SortedSet<string>>? actualInputs = null)
     {
         var sb = UnparseTo(maskOutputs, actualInputs);
         var text = sb.ToString();
@@ -38,9 +38,18 @@ public sealed class Derivation
         return text;
     }
 
+    /// <summary>The ATerm text as UTF-8 bytes (what a .drv file holds).</summary>
+    public byte[] UnparseUtf8(bool maskOutputs)
+    {
+        var (buffer, length) = UnparseUtf8Rented(maskOutputs);
+        var bytes = buffer.AsSpan(0, length).ToArray();
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        return bytes;
+    }
+
     /// <summary>The ATerm text as UTF-8 bytes, into a buffer rented from the shared pool (return it
     /// with ArrayPool.Shared.Return); for hashing, where the text itself is not kept.</summary>
-    public (byte[] Buffer, int Length) UnparseUtf8Rented(bool maskOutputs, IReadOnlyDictionary<string, SortedSet<string>>? actualInputs = null)
+    public (byte[] Buffer, int Length) UnparseUtf8Rented(bool maskOutputs, SortedDictionary<string, SortedSet<string>>? actualInputs = null)
     {
         var sb = UnparseTo(maskOutputs, actualInputs);
         int max = 0;
@@ -62,7 +71,7 @@ public sealed class Derivation
         if (sb.Capacity <= 1 << 20) s_builder = sb;
     }
 
-    private StringBuilder UnparseTo(bool maskOutputs, IReadOnlyDictionary<string, SortedSet<string>>? actualInputs)
+    private StringBuilder UnparseTo(bool maskOutputs, SortedDictionary<string, SortedSet<string>>? actualInputs)
     {
         // One chunk big enough for most derivations: Clear() keeps only the last chunk of a builder
         // that grew, so a small one would allocate its growth again on every use.
@@ -84,10 +93,7 @@ public sealed class Derivation
         }
         sb.Append("],[");
         first = true;
-        IEnumerable<KeyValuePair<string, SortedSet<string>>> inputs = actualInputs is null
-            ? InputDrvs
-            : actualInputs.OrderBy(k => k.Key, StringComparer.Ordinal);
-        foreach (var (path, outs) in inputs)
+        foreach (var (path, outs) in actualInputs ?? InputDrvs)
         {
             if (!first) sb.Append(',');
             first = false;

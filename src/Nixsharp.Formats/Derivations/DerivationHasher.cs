@@ -35,7 +35,8 @@ public sealed class DerivationHasher
             }
             return res;
         }
-        var inputs = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        // Sorted as they are written: the text lists inputs by hash.
+        var inputs = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var (drvPath, outputs) in drv.InputDrvs)
         {
             var hashes = HashOfPath(drvPath);
@@ -143,6 +144,6 @@ public sealed class DerivationHasher
     {
         var refs = new SortedSet<string>(drv.InputSrcs, StringComparer.Ordinal);
         foreach (var p in drv.InputDrvs.Keys) refs.Add(p);
-        return _paths.ComputeTextPath(drv.Name + ".drv", Encoding.UTF8.GetBytes(drv.Unparse(false)), refs);
+        return _paths.ComputeTextPath(drv.Name + ".drv", drv.UnparseUtf8(false), refs);
     }
 }

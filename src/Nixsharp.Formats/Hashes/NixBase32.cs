@@ -1,8 +1,6 @@
 // Nix's base-32 encoding: its own 32-letter alphabet (no e, o, u, t), least significant bits first.
 namespace Nixsharp.Formats.Hashes;
 
-using System.Text;
-
 public static class NixBase32
 {
     public const string Alphabet = "0123456789abcdfghijklmnpqrsvwxyz";
@@ -12,19 +10,26 @@ public static class NixBase32
     public static string Encode(ReadOnlySpan<byte> h)
     {
         int len = EncodedLength(h.Length);
-        var sb = new StringBuilder(len);
+        Span<char> text = len <= 256 ? stackalloc char[len] : new char[len];
+        EncodeTo(h, text);
+        return new string(text);
+    }
+
+    /// <summary>Writes the EncodedLength(h.Length) characters of the encoding into `destination`.</summary>
+    public static void EncodeTo(ReadOnlySpan<byte> h, Span<char> destination)
+    {
+        int len = EncodedLength(h.Length);
         for (int n = len - 1; n >= 0; n--)
         {
             int b = n * 5;
             int i = b / 8, j = b % 8;
             int c = (h[i] >> j) | (i >= h.Length - 1 ? 0 : h[i + 1] << (8 - j));
-            sb.Append(Alphabet[c & 0x1f]);
+            destination[len - 1 - n] = Alphabet[c & 0x1f];
         }
-        return sb.ToString();
     }
 
     /// <summary>Decodes into `size` bytes; null if the text is not a valid encoding of that size.</summary>
-    public static byte[]? Decode(string s, int size)
+    public static byte[]? Decode(ReadOnlySpan<char> s, int size)
     {
         if (s.Length != EncodedLength(size)) return null;
         var h = new byte[size];

@@ -2,6 +2,7 @@
 // description of the contents in base 32, and a name.
 namespace Nixsharp.Formats.StorePaths;
 
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Nixsharp.Formats.Hashes;
@@ -16,21 +17,71 @@ public sealed class StorePathComputer
     public static byte[] Compress(ReadOnlySpan<byte> hash, int size)
     {
         var res = new byte[size];
-        for (int i = 0; i < hash.Length; i++) res[i % size] ^= hash[i];
+        Compress(hash, res);
         return res;
     }
 
-    /// <summary>makeStorePath: "type:sha256:hex:storeDir:name", hashed, folded, base-32 encoded.</summary>
-    public string MakeStorePath(string type, ReadOnlySpan<byte> sha256, string name)
+    /// <summary>Folds a hash into `destination` (all of it, cleared first) by XOR.</summary>
+    public static void Compress(ReadOnlySpan<byte> hash, Span<byte> destination)
     {
-        var s = $"{type}:sha256:{HashAlgorithms.ToBase16(sha256)}:{StoreDir}:{name}";
-        var h = SHA256.HashData(Encoding.UTF8.GetBytes(s));
-        return StoreDir + "/" + NixBase32.Encode(Compress(h, 20)) + "-" + name;
+        destination.Clear();
+        for (int i = 0; i < hash.Length; i++) destination[i % destination.Length] ^= hash[i];
     }
+
+    /// <summary>makeStorePath: "type:sha256:hex:storeDir:name", hashed, folded, base-32 encoded.</summary>
+    public string MakeStorePath(string type, ReadOnlySpan<byte> sha256, string name) => MakeStorePath(type, [], sha256, name);
+
+    /// <summary>makeStorePath for a type that lists paths after it: "type:part:part…" (the
+    /// references of a text or source path), given in the order they are to be written.</summary>
+    public string MakeStorePath(string type, ReadOnlySpan<string> typeParts, ReadOnlySpan<byte> sha256, ReadOnlySpan<char> name)
+    {
+        // Paths are computed several times per derivation: the description is built in a pooled
+        // buffer and only the resulting path is allocated.
+        int chars = type.Length + ":sha256:".Length + 2 * sha256.Length + 1 + StoreDir.Length + 1 + name.Length;
+        foreach (var part in typeParts) chars += 1 + part.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(chars));
+        Span<byte> digest = stackalloc byte[32];
+        try
+        {
+            var description = buffer.AsSpan();
+            int n = Encoding.UTF8.GetBytes(type, description);
+            foreach (var part in typeParts)
+            {
+                description[n++] = (byte)':';
+                n += Encoding.UTF8.GetBytes(part, description[n..]);
+            }
+            ":sha256:"u8.CopyTo(description[n..]);
+            n += ":sha256:".Length;
+            foreach (var b in sha256)
+            {
+                description[n++] = (byte)LowerHexDigits[b >> 4];
+                description[n++] = (byte)LowerHexDigits[b & 0xf];
+            }
+            description[n++] = (byte)':';
+            n += Encoding.UTF8.GetBytes(StoreDir, description[n..]);
+            description[n++] = (byte)':';
+            n += Encoding.UTF8.GetBytes(name, description[n..]);
+            SHA256.HashData(description[..n], digest);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
+
+        Span<byte> compressed = stackalloc byte[20];
+        Compress(digest, compressed);
+        int length = StoreDir.Length + 1 + HashPartLength + 1 + name.Length;
+        Span<char> path = length <= 1024 ? stackalloc char[length] : new char[length];
+        StoreDir.CopyTo(path);
+        path[StoreDir.Length] = '/';
+        NixBase32.EncodeTo(compressed, path.Slice(StoreDir.Length + 1, HashPartLength));
+        path[StoreDir.Length + 1 + HashPartLength] = '-';
+        name.CopyTo(path[(StoreDir.Length + HashPartLength + 2)..]);
+        return new string(path);
+    }
+
+    private const string LowerHexDigits = "0123456789abcdef";
 
     /// <summary>An input-addressed output path: type "output:NAME", named drv or drv-NAME.</summary>
     public string MakeOutputPath(string outputName, ReadOnlySpan<byte> hashModulo, string drvName) =>
-        MakeStorePath("output:" + outputName, hashModulo, outputName == "out" ? drvName : drvName + "-" + outputName);
+        MakeStorePath("output", [outputName], hashModulo, outputName == "out" ? drvName : drvName + "-" + outputName);
 
     /// <summary>A fixed-output path: recursive SHA-256 is a source path; anything else hashes
     /// "fixed:out:[r:]algo:hex:" first.</summary>
@@ -57,9 +108,11 @@ public sealed class StorePathComputer
     public string ComputeTextPath(string name, ReadOnlySpan<byte> contents, IEnumerable<string> references)
     {
         CheckName(name);
-        var type = new StringBuilder("text");
-        foreach (var r in references.OrderBy(r => r, StringComparer.Ordinal)) type.Append(':').Append(r);
-        return MakeStorePath(type.ToString(), SHA256.HashData(contents), name);
+        var sorted = references.ToArray();
+        Array.Sort(sorted, StringComparer.Ordinal);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(contents, hash);
+        return MakeStorePath("text", sorted, hash, name);
     }
 
     /// <summary>Throws a FormatException unless `path` is a store path in this store, written as

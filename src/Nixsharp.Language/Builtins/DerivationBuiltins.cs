@@ -198,9 +198,9 @@ internal static class DerivationBuiltins
 
         var drvPathS = store.WriteDerivation(drv);
         var b = new AttrsBuilder(drv.Outputs.Count + 1);
-        b.Add(st.S.DrvPath, new StringValue(drvPathS, StringContext.From(new[] { "=" + drvPathS })));
+        b.Add(st.S.DrvPath, new StringValue(drvPathS, StringContext.Of("=" + drvPathS)));
         foreach (var (name, o) in drv.Outputs)
-            b.Add(st.Symbols.Intern(name), new StringValue(o.Path, StringContext.From(new[] { "!" + name + "!" + drvPathS })));
+            b.Add(st.Symbols.Intern(name), new StringValue(o.Path, StringContext.Of("!" + name + "!" + drvPathS)));
         return b.Build();
     }
 
@@ -211,6 +211,13 @@ internal static class DerivationBuiltins
         drv.Builder = ByteString.ToUtf16(drv.Builder);
         drv.Platform = ByteString.ToUtf16(drv.Platform);
         for (int i = 0; i < drv.Args.Count; i++) drv.Args[i] = ByteString.ToUtf16(drv.Args[i]);
+        // Usually all ASCII: then the environment (sorted by its UTF-8 bytes) stays as it is.
+        bool ascii = true;
+        foreach (var (k, v) in drv.Env)
+        {
+            if (!Ascii.IsValid(k) || !Ascii.IsValid(v)) { ascii = false; break; }
+        }
+        if (ascii) return;
         var env = drv.Env.ToList();
         drv.Env.Clear();
         foreach (var (k, v) in env) drv.Env[ByteString.ToUtf16(k)] = ByteString.ToUtf16(v);

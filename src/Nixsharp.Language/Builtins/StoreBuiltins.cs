@@ -29,7 +29,7 @@ internal static class StoreBuiltins
             }
             var store = st.Host.Store ?? throw NotSupported("toFile", pos);
             var path = store.AddTextToStore(name, contents, refs);
-            return new StringValue(path, StringContext.From(new[] { path }));
+            return new StringValue(path, StringContext.Of(path));
         });
         r.Add("__filterSource", 2, (st, a, pos) =>
         {
@@ -99,7 +99,7 @@ internal static class StoreBuiltins
                 throw new EvalError($"`addDrvOutputDependencies` can only act on derivations, not on a derivation output such as '{ContextElement.Parse(el).Path}'", pos);
             if (!el.EndsWith(".drv", StringComparison.Ordinal))
                 throw new EvalError($"path '{el}' is not a derivation", pos);
-            return new StringValue(s.S, StringContext.From(new[] { "=" + el }));
+            return new StringValue(s.S, StringContext.Of("=" + el));
         });
         r.Add("placeholder", 1, (st, a, pos) =>
         {
@@ -159,7 +159,7 @@ internal static class StoreBuiltins
         }
     }
 
-    private static StringValue StorePathString(string storePath) => new(storePath, StringContext.From(new[] { storePath }));
+    private static StringValue StorePathString(string storePath) => new(storePath, StringContext.Of(storePath));
 
     /// <summary>Asks a path filter about one entry: the function gets the path and the entry's type
     /// and must answer with a Boolean.</summary>
@@ -191,7 +191,7 @@ internal static class StoreBuiltins
         // has no substituters yet, so the path must already be valid.
         if (store.WritesToStore && !store.IsValidPath(objectPath))
             throw new EvalError($"path '{objectPath}' does not exist and cannot be created");
-        return new StringValue(path, StringContext.From(new[] { objectPath }));
+        return new StringValue(path, StringContext.Of(objectPath));
     }
 
     /// <summary>Why Nix would not take `path` for a store path (it makes the path canonical, then

@@ -16,7 +16,19 @@ public sealed class StringContext
     public static StringContext From(IEnumerable<string> items)
     {
         var set = new SortedSet<string>(items, StringComparer.Ordinal);
-        return set.Count == 0 ? EmptyContext : new StringContext(set.ToArray());
+        return FromSet(set);
+    }
+
+    /// <summary>The context of one element (a store path, a derivation's output, ...): the common
+    /// case, made without a set to sort through.</summary>
+    public static StringContext Of(string element) => new([element]);
+
+    internal static StringContext FromSet(SortedSet<string> set)
+    {
+        if (set.Count == 0) return EmptyContext;
+        var items = new string[set.Count];
+        set.CopyTo(items);
+        return new StringContext(items);
     }
 
     public static StringContext? Union(StringContext? a, StringContext? b)
@@ -74,5 +86,5 @@ public sealed class ContextBuilder
         _sources++;
     }
 
-    public StringContext? Build() => _set is not null ? StringContext.From(_set) : _single;
+    public StringContext? Build() => _set is not null ? StringContext.FromSet(_set) : _single;
 }

@@ -5,6 +5,7 @@
 // SqliteException SqliteCommand would throw, so busy retries and messages stay the same.
 namespace Nixsharp.Store.Database;
 
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -22,9 +23,21 @@ internal sealed class RawStatement : IDisposable
     /// <summary>Binds parameter `index` (1-based); null binds NULL.</summary>
     public RawStatement Bind(int index, string? value)
     {
-        Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
+        if (value is null) Check(raw.sqlite3_bind_null(_statement, index));
+        else if (value.Length == 0 || value.Length > MaxStackText) Check(raw.sqlite3_bind_text(_statement, index, value));
+        else
+        {
+            // Store paths and hashes are encoded on the stack: the string overload allocates an
+            // array per bind, and SQLite copies the text anyway (SQLITE_TRANSIENT). (An empty
+            // span would bind NULL, hence the string overload for "".)
+            Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(MaxStackText)];
+            int length = Encoding.UTF8.GetBytes(value, utf8);
+            Check(raw.sqlite3_bind_text(_statement, index, utf8[..length]));
+        }
         return this;
     }
+
+    private const int MaxStackText = 300;
 
     public RawStatement Bind(int index, long? value)
     {

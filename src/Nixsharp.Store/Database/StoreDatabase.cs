@@ -490,6 +490,8 @@ public sealed class StoreDatabase : IDisposable
     /// <summary>Nix refuses a batch whose references form a cycle (other than self-references).</summary>
     private void CheckNoCycles(IReadOnlyList<ValidPathInfo> infos, HashSet<string> batch)
     {
+        // A single path can only refer to itself, which is allowed (most writes register one path).
+        if (infos.Count < 2) return;
         var referencesOf = infos.ToDictionary(i => i.Path, i => i.References, StringComparer.Ordinal);
         var done = new HashSet<string>(StringComparer.Ordinal);
         var onStack = new HashSet<string>(StringComparer.Ordinal);

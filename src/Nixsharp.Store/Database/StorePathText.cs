@@ -3,6 +3,7 @@
 namespace Nixsharp.Store.Database;
 
 using System.Buffers.Text;
+using System.Runtime.InteropServices;
 using Nixsharp.Formats.Hashes;
 using Nixsharp.Formats.StorePaths;
 
@@ -13,20 +14,18 @@ internal static class StorePathText
     /// <summary>Whether `path` is storeDir/&lt;32 base-32 characters&gt;-&lt;valid name&gt;.</summary>
     public static bool IsStorePath(string storeDir, string path)
     {
-        if (!path.StartsWith(storeDir + "/", StringComparison.Ordinal)) return false;
+        if (path.Length <= storeDir.Length || path[storeDir.Length] != '/' || !path.StartsWith(storeDir, StringComparison.Ordinal))
+            return false;
         var baseName = path.AsSpan(storeDir.Length + 1);
         if (baseName.Length < HashPartLength + 2 || baseName[HashPartLength] != '-') return false;
         foreach (var c in baseName[..HashPartLength])
             if (!NixBase32.Alphabet.Contains(c)) return false;
-        try
-        {
-            StorePathComputer.CheckName(baseName[(HashPartLength + 1)..].ToString());
-            return true;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
+        // Nix 2.8's rules for the name: at most 211 characters from a limited set.
+        var name = baseName[(HashPartLength + 1)..];
+        if (name.Length > 211) return false;
+        foreach (var c in name)
+            if (!StorePathComputer.IsNameChar(c)) return false;
+        return true;
     }
 
     public static bool IsHashPart(string s) =>
@@ -37,7 +36,7 @@ internal static class StorePathText
     public static bool IsDerivation(string storePath) => storePath.EndsWith(".drv", StringComparison.Ordinal);
 
     /// <summary>A digest of `size` bytes written in base 16, Nix base 32 or base 64; null if it is none.</summary>
-    public static byte[]? DecodeDigest(string text, int size)
+    public static byte[]? DecodeDigest(ReadOnlySpan<char> text, int size)
     {
         if (size <= 0) return null;
         if (text.Length == size * 2)
@@ -50,7 +49,7 @@ internal static class StorePathText
         if (text.Length == Base64.GetMaxEncodedToUtf8Length(size))
         {
             var bytes = new byte[size + 3];
-            return Convert.TryFromBase64String(text, bytes, out int n) && n == size ? bytes[..size] : null;
+            return Convert.TryFromBase64Chars(text, bytes, out int n) && n == size ? bytes[..size] : null;
         }
         return null;
     }
@@ -64,7 +63,7 @@ internal static class StorePathText
         int sep = colon >= 0 ? colon : dash;
         if (sep <= 0) return null;
         var algo = stored[..sep];
-        var digest = DecodeDigest(stored[(sep + 1)..], HashAlgorithms.SizeOf(algo));
+        var digest = DecodeDigest(stored.AsSpan(sep + 1), HashAlgorithms.SizeOf(algo));
         if (digest is null) return null;
         if (colon < 0 && stored.Length - sep - 1 != Base64.GetMaxEncodedToUtf8Length(digest.Length)) return null;
         return algo + ":" + HashAlgorithms.ToBase16(digest);
@@ -79,20 +78,27 @@ internal static class StorePathText
     /// does; null if `ca` is not a content address or describes no path (e.g. a flat hash with references).</summary>
     public static string? PathFromContentAddress(string storeDir, string ca, string path, IEnumerable<string> references)
     {
-        var name = NameOf(path);
+        // Registration checks this for every content-addressed path: it works on spans of its
+        // arguments rather than on substrings and LINQ sequences of them.
+        var name = path.AsSpan(path.LastIndexOf('/') + HashPartLength + 2);
         var computer = new StorePathComputer(storeDir);
-        var refs = references.Where(r => r != path).OrderBy(r => r, StringComparer.Ordinal).ToList();
-        bool selfReference = references.Contains(path);
+        bool selfReference = false;
+        var refs = new List<string>();
+        foreach (var r in references)
+        {
+            if (r == path) selfReference = true;
+            else refs.Add(r);
+        }
+        refs.Sort(StringComparer.Ordinal);
         if (ca.StartsWith("text:", StringComparison.Ordinal))
         {
             // Text paths (builtins.toFile, .drv files) cannot refer to themselves.
             if (selfReference) return null;
-            var rest = ca["text:".Length..];
+            var rest = ca.AsSpan("text:".Length);
             if (!rest.StartsWith("sha256:", StringComparison.Ordinal)) return null;
             var hash = DecodeDigest(rest["sha256:".Length..], 32);
             if (hash is null) return null;
-            var type = "text" + string.Concat(refs.Select(r => ":" + r));
-            return computer.MakeStorePath(type, hash, name);
+            return computer.MakeStorePath("text", CollectionsMarshal.AsSpan(refs), hash, name);
         }
         if (ca.StartsWith("fixed:", StringComparison.Ordinal))
         {
@@ -102,16 +108,16 @@ internal static class StorePathText
             int colon = rest.IndexOf(':');
             if (colon <= 0) return null;
             var algo = rest[..colon];
-            var hash = DecodeDigest(rest[(colon + 1)..], HashAlgorithms.SizeOf(algo));
+            var hash = DecodeDigest(rest.AsSpan(colon + 1), HashAlgorithms.SizeOf(algo));
             if (hash is null) return null;
             if (recursive && algo == "sha256")
             {
-                var type = "source" + string.Concat(refs.Select(r => ":" + r)) + (selfReference ? ":self" : "");
-                return computer.MakeStorePath(type, hash, name);
+                if (selfReference) refs.Add("self");
+                return computer.MakeStorePath("source", CollectionsMarshal.AsSpan(refs), hash, name);
             }
             // Other fixed outputs have no references at all.
             if (refs.Count > 0 || selfReference) return null;
-            return computer.MakeFixedOutputPath(recursive, algo, hash, name);
+            return computer.MakeFixedOutputPath(recursive, algo, hash, name.ToString());
         }
         return null;
     }

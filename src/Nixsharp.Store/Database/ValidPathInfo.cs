@@ -2,7 +2,6 @@
 namespace Nixsharp.Store.Database;
 
 using System.Collections.Immutable;
-using Nixsharp.Formats.Hashes;
 
 public sealed record ValidPathInfo
 {
@@ -51,7 +50,10 @@ public sealed record ValidPathInfo
     public static string FormatNarHash(ReadOnlySpan<byte> sha256)
     {
         if (sha256.Length != 32) throw new ArgumentException($"a SHA-256 hash has 32 bytes, not {sha256.Length}", nameof(sha256));
-        return "sha256:" + HashAlgorithms.ToBase16(sha256);
+        Span<char> text = stackalloc char[7 + 64];
+        "sha256:".CopyTo(text);
+        Convert.TryToHexStringLower(sha256, text[7..], out _);
+        return new string(text);
     }
 
     /// <summary>A set of paths in the order the database and Nix keep them (byte order).</summary>

@@ -57,8 +57,13 @@ public sealed class PathLocks : IDisposable
         var locks = new PathLocks();
         try
         {
-            foreach (var path in paths.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            // Sorted, each path once (most callers lock a single path, so no LINQ pipeline).
+            var sorted = paths.ToArray();
+            Array.Sort(sorted, StringComparer.Ordinal);
+            for (int i = 0; i < sorted.Length; i++)
             {
+                var path = sorted[i];
+                if (i > 0 && path == sorted[i - 1]) continue;
                 if (!locks.LockOne(path, wait, waiting))
                 {
                     locks.Dispose();

@@ -56,14 +56,14 @@ public sealed class TempRoots : IDisposable
                 // have written the root down.
                 if (_gcLock.TryLock(write: false))
                 {
-                    try { _rootsFile!.Write(Encoding.UTF8.GetBytes(storePath + "\0")); }
+                    try { WriteRoot(storePath); }
                     finally { _gcLock.Unlock(); }
                     _own.Add(storePath); _ownSet.Add(storePath);
                     return;
                 }
                 if (TellCollector(storePath))
                 {
-                    _rootsFile!.Write(Encoding.UTF8.GetBytes(storePath + "\0"));
+                    WriteRoot(storePath);
                     _own.Add(storePath); _ownSet.Add(storePath);
                     return;
                 }
@@ -71,6 +71,17 @@ public sealed class TempRoots : IDisposable
                 Thread.Sleep(10);
             }
         }
+    }
+
+    /// <summary>Appends the path and its NUL to the roots file in one write (encoded on the stack:
+    /// every path a process adds to the store comes through here).</summary>
+    private void WriteRoot(string storePath)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(storePath.Length) + 1;
+        Span<byte> record = max <= 1024 ? stackalloc byte[max] : new byte[max];
+        int length = Encoding.UTF8.GetBytes(storePath, record);
+        record[length++] = 0;
+        _rootsFile!.Write(record[..length]);
     }
 
     private void OpenRootsFile()
