@@ -11,6 +11,12 @@ public sealed class NarWriter
     private readonly Stream _out;
     private readonly byte[] _buf = new byte[8];
     private static readonly byte[] Zeros = new byte[8];
+    /// <summary>While a tree is written: tokens (and small files) gathered here and passed on in
+    /// one write, rather than a dozen small writes per entry, each of which a hashing or piping
+    /// stream pays a call into native code for. Null: written straight through.</summary>
+    private byte[]? _pending;
+    private int _pendingLength;
+    private const int PendingSize = 16 * 1024;
 
     public NarWriter(Stream output, Func<string, bool>? filter = null) { _out = output; _filter = filter; }
 
@@ -45,20 +51,59 @@ public sealed class NarWriter
 
     public void WriteArchive(string path)
     {
-        Str("nix-archive-1");
-        WriteNode(path);
+        _pending = ArrayPool<byte>.Shared.Rent(PendingSize);
+        try
+        {
+            Str("nix-archive-1");
+            WriteNode(path);
+            FlushPending();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(_pending);
+            _pending = null;
+            _pendingLength = 0;
+        }
+    }
+
+    /// <summary>Everything bytes go through on their way out.</summary>
+    private void Emit(ReadOnlySpan<byte> bytes)
+    {
+        if (_pending is null)
+        {
+            _out.Write(bytes);
+            return;
+        }
+        if (_pendingLength + bytes.Length > _pending.Length)
+        {
+            FlushPending();
+            if (bytes.Length > _pending.Length)
+            {
+                _out.Write(bytes);
+                return;
+            }
+        }
+        bytes.CopyTo(_pending.AsSpan(_pendingLength));
+        _pendingLength += bytes.Length;
+    }
+
+    private void FlushPending()
+    {
+        if (_pending is null || _pendingLength == 0) return;
+        _out.Write(_pending, 0, _pendingLength);
+        _pendingLength = 0;
     }
 
     private void Int(ulong n)
     {
         BinaryPrimitives.WriteUInt64LittleEndian(_buf, n);
-        _out.Write(_buf, 0, 8);
+        Emit(_buf);
     }
 
     private void Pad(ulong len)
     {
         int pad = (int)((8 - len % 8) % 8);
-        if (pad > 0) _out.Write(Zeros, 0, pad);
+        if (pad > 0) Emit(Zeros.AsSpan(0, pad));
     }
 
     private void Str(string s)
@@ -69,7 +114,7 @@ public sealed class NarWriter
             Span<byte> buffer = stackalloc byte[s.Length * 3];
             int n = Encoding.UTF8.GetBytes(s, buffer);
             Int((ulong)n);
-            _out.Write(buffer.Slice(0, n));
+            Emit(buffer.Slice(0, n));
             Pad((ulong)n);
         }
         else Bytes(Encoding.UTF8.GetBytes(s));
@@ -78,7 +123,7 @@ public sealed class NarWriter
     private void Bytes(byte[] b)
     {
         Int((ulong)b.Length);
-        _out.Write(b, 0, b.Length);
+        Emit(b);
         Pad((ulong)b.Length);
     }
 
@@ -137,7 +182,8 @@ public sealed class NarWriter
                     int want = (int)Math.Min((ulong)chunk.Length, len - copied);
                     int n = RandomAccess.Read(handle, chunk.AsSpan(0, want), (long)copied);
                     if (n <= 0) throw new IOException($"file '{path}' changed size while being archived");
-                    _out.Write(chunk, 0, n);
+                    // A small file joins the tokens around it; a large one's chunks go straight out.
+                    Emit(chunk.AsSpan(0, n));
                     copied += (ulong)n;
                 }
             }
