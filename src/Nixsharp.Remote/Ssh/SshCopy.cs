@@ -60,7 +60,7 @@ public static class SshCopy
                 progress.PathStarted(info.Path, info.NarSize);
                 var hashed = addNar ? SendAddToStoreNar(store, remote, info, progress) : SendImport(store, remote, info, progress);
                 bytes += info.NarSize;
-                if (hashed != info.NarHash)
+                if (hashed is not null && hashed != info.NarHash)
                 {
                     remote.Kill();
                     throw new RemoteException($"path '{info.Path}' in the local store has been modified (its NAR hash is {hashed}, " +
@@ -101,17 +101,22 @@ public static class SshCopy
     }
 
     /// <summary>AddToStoreNar (protocol 2.5 on): the path's info, then its NAR straight from disk.
-    /// Returns the NAR hash of what was sent.</summary>
-    private static string SendAddToStoreNar(LocalStore store, ServeClient remote, ValidPathInfo info, ICopyProgress progress)
+    /// The remote checks the NAR against the hash and size sent with it (Nix's and nixsharp's
+    /// servers both refuse a mismatch), so a path modified here is not spread, and hashing it here
+    /// too would only take CPU from the ssh processes on the same machine. Returns null.</summary>
+    private static string? SendAddToStoreNar(LocalStore store, ServeClient remote, ValidPathInfo info, ICopyProgress progress)
     {
         remote.CountRequest(ServeCommand.AddToStoreNar);
         ServeProtocol.WriteAddToStoreNar(remote.To, new AddToStoreNarRequest(
             info.Path, info.Deriver, info.NarHash.Substring("sha256:".Length), info.References.ToList(),
             (ulong)Math.Max(0, info.RegistrationTime), (ulong)info.NarSize, info.Ultimate, info.Signatures.ToList(), info.ContentAddress));
-        return DumpHashed(store, info.Path, remote.To, progress);
+        NarWriter.Dump(store.ToRealPath(info.Path), new ProgressWriteStream(remote.To, progress));
+        return null;
     }
 
-    /// <summary>ImportPaths (older servers): the path as a one-path export stream.</summary>
+    /// <summary>ImportPaths (older servers): the path as a one-path export stream. Nothing in it
+    /// says what the NAR's hash should be, so it is hashed here: a path modified in this store is
+    /// caught before its export ends. Returns the NAR hash of what was sent.</summary>
     private static string SendImport(LocalStore store, ServeClient remote, ValidPathInfo info, ICopyProgress progress)
     {
         remote.CountRequest(ServeCommand.ImportPaths);
