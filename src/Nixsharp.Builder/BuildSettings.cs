@@ -50,6 +50,9 @@ public sealed record BuildSettings
     /// <summary>Rebuild the requested derivations, whose outputs must be valid, and compare the
     /// results with the valid outputs instead of building what is missing (--check).</summary>
     public bool Check { get; init; }
+    /// <summary>Check the contents of the valid outputs of the derivations looked at, and put back
+    /// damaged ones from a substituter or by rebuilding in the sandbox (--repair).</summary>
+    public bool Repair { get; init; }
     /// <summary>Build a derivation whose outputs' substitutes failed to download instead of failing
     /// it (--fallback).</summary>
     public bool Fallback { get; init; }

@@ -27,12 +27,17 @@ internal sealed partial class DerivationBuild
     private readonly IReadOnlyCollection<string> _inputDrvOutputPaths;
     /// <summary>Rebuild and compare with the valid outputs (--check) rather than build.</summary>
     private readonly bool _check;
+    /// <summary>Valid outputs whose contents are damaged (--repair): rebuilt in the sandbox and
+    /// swapped in. Null when not repairing.</summary>
+    private readonly IReadOnlySet<string>? _repairPaths;
 
     public DerivationBuild(LocalStore store, BuildSettings settings, IBuildLog log, BuildEnvironmentHost host,
-        string drvPath, Derivation drv, IReadOnlySet<string> wantedOutputs, IReadOnlyCollection<string> inputDrvOutputPaths, bool check = false)
+        string drvPath, Derivation drv, IReadOnlySet<string> wantedOutputs, IReadOnlyCollection<string> inputDrvOutputPaths, bool check = false,
+        IReadOnlySet<string>? repairPaths = null)
     {
         _store = store; _settings = settings; _log = log; _host = host;
         DrvPath = drvPath; Drv = drv; _wantedOutputs = wantedOutputs; _inputDrvOutputPaths = inputDrvOutputPaths; _check = check;
+        _repairPaths = repairPaths is { Count: > 0 } ? repairPaths : null;
     }
 
     /// <summary>The derivation with the outputs wanted of it, as Nix names a build in its errors ("DRV!out", "DRV!*").</summary>
@@ -70,7 +75,7 @@ internal sealed partial class DerivationBuild
                 if (!WantedOutputsValid(outputs))
                     throw new BuildException(BuildStatus.MiscFailure, $"some outputs of '{DrvPath}' are not valid, so checking is not possible");
             }
-            else if (WantedOutputsValid(outputs))
+            else if (_repairPaths is null && WantedOutputsValid(outputs))
             {
                 // Someone beat us to it; the lock files can go, as every later locker sees valid paths.
                 locks.SetDeletion(true);
@@ -138,6 +143,10 @@ internal sealed partial class DerivationBuild
                 throw new BuildException(BuildStatus.MiscFailure,
                     $"cannot check '{DrvPath}' without the sandbox: nixsharp rebuilds valid outputs only in the sandbox " +
                     "(it does not rewrite output paths yet); check it with '--option sandbox true'");
+            else if (_repairPaths is not null)
+                throw new BuildException(BuildStatus.MiscFailure,
+                    $"cannot repair the outputs of '{DrvPath}' without the sandbox: nixsharp rebuilds valid outputs only in the sandbox " +
+                    "(it does not rewrite output paths yet); repair with '--option sandbox true'");
             else
             {
                 // Without a sandbox the builder writes straight into the store: a valid output must
@@ -183,6 +192,7 @@ internal sealed partial class DerivationBuild
             var registration = new OutputRegistration(_store, DrvPath, Drv, options, inputPaths, outputs,
                 name => chroot is not null ? chroot + outputs[name] : _store.ToRealPath(outputs[name]));
             if (_check) registration.CompareWithValid(keepDifferent: _settings.KeepFailed);
+            if (_repairPaths is not null) registration.ReplaceDamaged(_repairPaths);
             registration.Run();
             succeeded = true;
         }
@@ -213,6 +223,13 @@ internal sealed partial class DerivationBuild
         if (!outputs.TryGetValue("out", out var outPath))
             throw new BuildException(BuildStatus.MiscFailure, $"builtin:fetchurl derivation '{DrvPath}' has no output 'out'");
         var real = _store.ToRealPath(outPath);
+        // A damaged valid output is fetched beside it and swapped in once checked.
+        bool repairing = _repairPaths is not null && _repairPaths.Contains(outPath);
+        if (repairing)
+        {
+            real += LocalStore.RepairSuffix;
+            StoreFiles.DeleteTree(real);
+        }
         // Sandboxed, Nix runs the fetcher in the sandbox: local files are those the sandbox shows.
         bool sandboxed = DecideSandbox(options);
         // What the fetcher says goes where a builder's output goes: the terminal and the build log.
@@ -235,7 +252,8 @@ internal sealed partial class DerivationBuild
             throw new BuildException(BuildStatus.TransientFailure, $"builder for '{DrvPath}' failed with exit code 1");
         }
         var registration = new OutputRegistration(_store, DrvPath, Drv, options, new HashSet<string>(StringComparer.Ordinal), outputs,
-            o => _store.ToRealPath(outputs[o]));
+            o => repairing ? real : _store.ToRealPath(outputs[o]));
+        if (repairing) registration.ReplaceDamaged(new HashSet<string>(StringComparer.Ordinal) { outPath });
         registration.Run();
     }
 

@@ -132,6 +132,41 @@ internal sealed class OutputRegistration
         }
     }
 
+    /// <summary>--repair: the damaged valid outputs among `paths` are replaced by what was built
+    /// (LocalStore.ReplaceValidPathContentsLocked, under the build's output locks). An
+    /// input-addressed output that came out different is registered anew with its new hash, as Nix
+    /// does; a fixed output must come out as recorded. Run() then registers the outputs that were
+    /// not valid.</summary>
+    public void ReplaceDamaged(IReadOnlySet<string> paths)
+    {
+        var referenceable = new HashSet<string>(_inputPaths, StringComparer.Ordinal);
+        referenceable.UnionWith(_outputs.Values);
+        uint euid = NativeMethods.GetEuid();
+        foreach (var (name, path) in _outputs.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            if (!paths.Contains(path) || _store.QueryPathInfo(path) is not { } valid) continue;
+            var built = Scan(name, path, referenceable, euid);
+            var builtHash = ValidPathInfo.FormatNarHash(built.NarHash);
+            ValidPathInfo? reregister = null;
+            if (!string.Equals(builtHash, valid.NarHash, StringComparison.Ordinal))
+            {
+                if (_drv.Outputs[name].IsFixed || valid.ContentAddress is not null)
+                    throw new BuildException(BuildStatus.HashMismatch,
+                        $"cannot repair '{path}': its rebuild by '{_drvPath}' has NAR hash '{NixHash(builtHash)}', not the recorded '{NixHash(valid.NarHash)}'");
+                // Signatures were for the old contents.
+                reregister = valid with
+                {
+                    NarHash = builtHash, NarSize = built.NarSize, References = ValidPathInfo.PathSet(built.References),
+                    Deriver = _drvPath, Ultimate = true, Signatures = [],
+                };
+            }
+            try { _store.ReplaceValidPathContentsLocked(path, built.BuiltAt, reregister); }
+            catch (StoreException e) { throw new BuildException(BuildStatus.MiscFailure, e.Message); }
+        }
+    }
+
+    private static string NixHash(string dbHash) => Hash.ParseAnyPrefixed(dbHash).ToString(HashFormat.Base32, true);
+
     /// <summary>Appended to an output's path to name a differing rebuild kept by --check --keep-failed.</summary>
     public const string CheckSuffix = ".check";
 

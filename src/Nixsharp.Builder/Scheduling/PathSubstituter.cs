@@ -46,6 +46,41 @@ public sealed class PathSubstituter
         lock (_gate) return SubstituteLocked(path);
     }
 
+    /// <summary>How each repair from a substituter went this run: a path is tried once.</summary>
+    private readonly Dictionary<string, bool> _repairOutcomes = new(StringComparer.Ordinal);
+
+    /// <summary>Replaces the damaged contents of valid `path` with a substituter's copy (which
+    /// must have the recorded NAR hash), trying substituters in order. Whether it worked.</summary>
+    public bool Repair(string path)
+    {
+        lock (_gate)
+        {
+            if (_repairOutcomes.TryGetValue(path, out var known)) return known;
+            _store.AddTempRoot(path);
+            bool repaired = false;
+            foreach (var (substituter, info) in Substituters.Candidates(path))
+            {
+                if (!info.Trusted)
+                {
+                    _log.Warning($"the substitute for '{path}' from '{substituter.Url}' is not signed by any of the keys in 'trusted-public-keys'");
+                    continue;
+                }
+                _log.Info($"copying path '{path}' from '{substituter.Url}'...");
+                try
+                {
+                    substituter.FetchForRepair(info, _store);
+                    repaired = true;
+                    break;
+                }
+                catch (SubstitutionException e)
+                {
+                    _log.Error(e.Message);
+                }
+            }
+            return _repairOutcomes[path] = repaired;
+        }
+    }
+
     /// <summary>Forgets the paths that could not be fetched, so that they are tried afresh (once
     /// a derivation's inputs are built, the closure of its outputs may be complete).</summary>
     public void ForgetFailures()

@@ -7,6 +7,9 @@
 // derivations are built again even though valid (their inputs as usual) and compared.
 // With substituters, a derivation whose wanted outputs can all be fetched is not built, and its
 // inputs are not looked at (see PathSubstituter.cs); what is fetched is fetched before any build.
+// With --repair, the valid outputs of each derivation looked at are hashed; a damaged one is
+// fetched again from a substituter, or else its derivation is rebuilt in the sandbox (its inputs
+// looked at the same way) and the damaged outputs swapped for the rebuilt ones.
 namespace Nixsharp.Builder.Scheduling;
 
 using System.Collections.Concurrent;
@@ -43,12 +46,32 @@ public sealed class Realiser
 
     public Realiser(LocalStore store, BuildSettings settings, IBuildLog log, Func<string, string?> getEnv,
         SubstituterSet? substituters = null)
+        : this(store, settings, log, getEnv, substituters is { IsEmpty: false } ? new PathSubstituter(store, substituters, log) : null)
+    {
+    }
+
+    /// <param name="substituter">Shared with other runs (a repair run after a repair from a
+    /// substituter failed), so that what was tried is not tried again.</param>
+    public Realiser(LocalStore store, BuildSettings settings, IBuildLog log, Func<string, string?> getEnv, PathSubstituter? substituter)
     {
         _store = store;
         _settings = settings;
         _log = log;
         _host = new BuildEnvironmentHost(settings, getEnv);
-        if (substituters is { IsEmpty: false }) _substituter = new PathSubstituter(store, substituters, log);
+        _substituter = substituter;
+    }
+
+    /// <summary>What hashing each path this run found (--repair): each is checked once.</summary>
+    private readonly Dictionary<string, bool> _contentsGood = new(StringComparer.Ordinal);
+
+    /// <summary>Whether valid `path`'s contents are as recorded, said as Nix says it.</summary>
+    private bool ContentsGood(string path)
+    {
+        if (_contentsGood.TryGetValue(path, out var known)) return known;
+        _log.Info($"checking path '{path}'...");
+        bool good = _store.ContentsGood(path);
+        if (!good) _log.Info($"path '{path}' is corrupted or missing!");
+        return _contentsGood[path] = good;
     }
 
     private sealed class Goal
@@ -60,6 +83,9 @@ public sealed class Realiser
         public bool NeedsBuild;
         /// <summary>Requested with --check: rebuilt and compared whether or not valid.</summary>
         public bool Check;
+        /// <summary>Valid wanted outputs found damaged (--repair) that no substituter could put
+        /// back: rebuilt and swapped in.</summary>
+        public readonly HashSet<string> Damaged = new(StringComparer.Ordinal);
         public bool IsTop;
         public readonly List<Goal> Dependencies = new();
         public readonly List<Goal> Dependents = new();
@@ -198,8 +224,16 @@ public sealed class Realiser
         // What is missing is listed as to be built, checked or not (as Nix lists it); a check of
         // what is not valid fails without building its inputs.
         if (g.Check) { g.NeedsBuild = missing.Count > 0; return; }
-        if (missing.Count == 0) return;
-        if (_substituter is not null && missing.All(p => p.Length > 0) && SubstitutesAllowed(g))
+        if (_settings.Repair && plan is null)
+        {
+            var valid = g.Drv.Outputs
+                .Where(o => (g.WantsAll || g.Wanted.Contains(o.Key)) && o.Value.Path.Length > 0 && !missing.Contains(o.Value.Path))
+                .Select(o => o.Value.Path).ToList();
+            foreach (var p in valid.Where(p => !ContentsGood(p)).ToList())
+                if (_substituter is null || !SubstitutesAllowed(g) || !_substituter.Repair(p)) g.Damaged.Add(p);
+        }
+        if (missing.Count == 0 && g.Damaged.Count == 0) return;
+        if (g.Damaged.Count == 0 && _substituter is not null && missing.All(p => p.Length > 0) && SubstitutesAllowed(g))
         {
             if (plan is not null)
             {
@@ -431,7 +465,7 @@ public sealed class Realiser
             }
         }
         var wanted = g.WantsAll ? new HashSet<string>(StringComparer.Ordinal) : new HashSet<string>(g.Wanted, StringComparer.Ordinal);
-        var build = new DerivationBuild(_store, _settings, _log, _host, g.DrvPath, g.Drv, wanted, inputOutputs, g.Check);
+        var build = new DerivationBuild(_store, _settings, _log, _host, g.DrvPath, g.Drv, wanted, inputOutputs, g.Check, g.Damaged);
         // One thread per builder: the builder is a process, the thread waits for it.
         var t = new Thread(() =>
         {
@@ -445,7 +479,8 @@ public sealed class Realiser
                 // Announced when the builder is about to start (after any wait for locks), as Nix does.
                 var status = build.Run(cancel, () =>
                 {
-                    _log.Info(g.Check ? $"checking outputs of '{g.DrvPath}'..." : $"building '{g.DrvPath}'...");
+                    _log.Info(g.Check ? $"checking outputs of '{g.DrvPath}'..."
+                        : g.Damaged.Count > 0 ? $"repairing outputs of '{g.DrvPath}'..." : $"building '{g.DrvPath}'...");
                     _log.BuildStarted(g.DrvPath);
                 });
                 finished.Add(new Finished(g, status, null));

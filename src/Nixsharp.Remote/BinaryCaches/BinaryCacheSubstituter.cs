@@ -138,7 +138,23 @@ public sealed class BinaryCacheSubstituter : ISubstituter, IDisposable
         // A content-addressed path proves its contents (the store checks them when adding it).
         || (info.ContentAddress is { } ca && _store.ContentAddressGives(ca, info.StorePath, info.References));
 
-    public void Fetch(SubstitutablePath path, LocalStore store)
+    public void Fetch(SubstitutablePath path, LocalStore store) =>
+        FetchChecked(path, store, info => store.AddFromNars([BinaryCacheCopy.ToValidPathInfo(info)], (_, restore) => _cache!.ReadNar(info, restore)));
+
+    public void FetchForRepair(SubstitutablePath path, LocalStore store) =>
+        FetchChecked(path, store, info =>
+        {
+            // A copy of other contents (a rebuild that came out different) cannot repair this path.
+            var recorded = store.QueryPathInfo(path.Path)?.NarHash;
+            var offered = BinaryCacheCopy.ToValidPathInfo(info).NarHash;
+            if (recorded is not null && !string.Equals(recorded, offered, StringComparison.Ordinal))
+                throw new SubstitutionException($"the substitute for '{path.Path}' from '{_baseUrl}' has NAR hash " +
+                    $"'{Formats.Hashes.Hash.ParseAnyPrefixed(offered).ToString(Formats.Hashes.HashFormat.Base32, true)}', " +
+                    $"not the '{Formats.Hashes.Hash.ParseAnyPrefixed(recorded).ToString(Formats.Hashes.HashFormat.Base32, true)}' the store records");
+            store.RepairFromNar(path.Path, restore => _cache!.ReadNar(info, restore));
+        });
+
+    private void FetchChecked(SubstitutablePath path, LocalStore store, Action<NarInfo> copy)
     {
         if (store != _store) throw new ArgumentException("a substituter fetches into the store it was made for", nameof(store));
         if (_cache is null || !_narInfos.TryGetValue(path.Path, out var info))
@@ -147,7 +163,7 @@ public sealed class BinaryCacheSubstituter : ISubstituter, IDisposable
             throw new SubstitutionException($"cannot add path '{path.Path}' because it lacks a valid signature");
         try
         {
-            store.AddFromNars([BinaryCacheCopy.ToValidPathInfo(info)], (_, restore) => _cache.ReadNar(info, restore));
+            copy(info);
         }
         catch (Exception e) when (e is BinaryCacheException or StoreException or StoreDatabaseException or IOException or UnauthorizedAccessException)
         {

@@ -65,10 +65,15 @@ public sealed partial class LocalStore
         return closure;
     }
 
+    /// <summary>Repairs one path for Verify: `missing` says it disappeared (rather than changed).
+    /// Returns whether it is good now; it says itself why not.</summary>
+    public delegate bool PathRepair(string path, bool missing);
+
     /// <summary>Checks that every valid path exists (dropping rows of vanished paths that nothing
-    /// refers to) and, with checkContents, that its NAR hash still matches. Returns true when errors
-    /// remain. Messages follow nix-store --verify's.</summary>
-    public bool Verify(bool checkContents, bool repair)
+    /// refers to) and, with checkContents, that its NAR hash still matches; with `repair`, what is
+    /// wrong is handed to it as nix-store --verify --repair does. Returns true when errors remain.
+    /// Messages follow nix-store --verify's (its reports of damage carry no "error: ").</summary>
+    public bool Verify(bool checkContents, PathRepair? repair)
     {
         Log("reading the Nix store...");
         bool errors = false;
@@ -95,9 +100,8 @@ public sealed partial class LocalStore
                 var current = ValidPathInfo.FormatNarHash(hash);
                 if (current != info.NarHash)
                 {
-                    Log($"error: path '{p}' was modified! expected hash '{ToBase32(info.NarHash)}', got '{ToBase32(current)}'");
-                    if (repair && TryRepair(p, info)) continue;
-                    errors = true;
+                    Log($"path '{p}' was modified! expected hash '{ToBase32(info.NarHash)}', got '{ToBase32(current)}'");
+                    if (repair is null || !repair(p, missing: false)) errors = true;
                 }
                 else if (info.NarSize == 0)
                 {
@@ -109,7 +113,7 @@ public sealed partial class LocalStore
         return errors;
     }
 
-    private void VerifyPath(string path, HashSet<string> onDisk, HashSet<string> done, HashSet<string> valid, bool repair, ref bool errors)
+    private void VerifyPath(string path, HashSet<string> onDisk, HashSet<string> done, HashSet<string> valid, PathRepair? repair, ref bool errors)
     {
         if (!done.Add(path)) return;
         var baseName = path.Substring(path.LastIndexOf('/') + 1);
@@ -138,17 +142,10 @@ public sealed partial class LocalStore
         }
         else
         {
-            Log($"error: path '{path}' disappeared, but it still has valid referrers!");
-            errors = true;
+            Log($"path '{path}' disappeared, but it still has valid referrers!");
+            // As in Nix, a path brought back is not among those whose contents are checked next.
+            if (repair is null || !repair(path, missing: true)) errors = true;
         }
-    }
-
-    /// <summary>A modified path can be restored when it is content-addressed and its source is
-    /// gone: nothing here knows where it came from, so repair is only possible by re-adding.</summary>
-    private bool TryRepair(string path, ValidPathInfo info)
-    {
-        Log($"error: cannot repair path '{path}': nixsharp has no substitute or derivation to rebuild it from yet");
-        return false;
     }
 
     private static string ToBase32(string dbHash)

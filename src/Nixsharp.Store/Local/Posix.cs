@@ -65,6 +65,30 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int UnlinkRaw(string path);
 
+    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAt2Raw(int oldDirFd, string oldPath, int newDirFd, string newPath, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameRaw(string oldPath, string newPath);
+
+    private const uint RENAME_EXCHANGE = 2;
+    private const int EINVAL = 22, ENOSYS = 38;
+
+    /// <summary>Swaps two existing entries in one step (renameat2 RENAME_EXCHANGE). False when the
+    /// kernel or file system cannot (the caller then falls back to two renames).</summary>
+    public static bool TryExchange(string a, string b)
+    {
+        if (RenameAt2Raw(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0) return true;
+        int e = LastError;
+        if (e is EINVAL or ENOSYS or ENOTSUP) return false;
+        throw Error($"exchanging '{a}' and '{b}'", e);
+    }
+
+    public static void Rename(string from, string to)
+    {
+        if (RenameRaw(from, to) != 0) throw Error($"renaming '{from}' to '{to}'", LastError);
+    }
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int sig);
 

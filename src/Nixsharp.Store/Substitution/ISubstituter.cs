@@ -38,6 +38,11 @@ public interface ISubstituter
     /// valid) into `store`, which registers it only once its NAR hash and size are checked. Throws
     /// SubstitutionException when the copy fails; nothing of it is then left.</summary>
     void Fetch(SubstitutablePath path, LocalStore store);
+
+    /// <summary>Repairs a valid path whose contents are damaged or missing with this substituter's
+    /// copy (LocalStore.RepairFromNar: the copy must have the NAR hash the store records, or
+    /// nothing changes). Throws SubstitutionException when it fails.</summary>
+    void FetchForRepair(SubstitutablePath path, LocalStore store);
 }
 
 /// <summary>A substituter cannot be used (unreachable, not a binary cache, for another store

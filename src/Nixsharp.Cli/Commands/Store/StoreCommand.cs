@@ -153,12 +153,46 @@ public static class StoreCommand
     {
         var storeOpt = StoreOption();
         var checkContents = new Option<bool>("--check-contents") { Description = "Also hash every valid path and compare with the database" };
-        var repair = new Option<bool>("--repair") { Description = "Repair what can be repaired" };
-        var cmd = new Command("verify", "Check the consistency of the store database with the store (like nix-store --verify)") { storeOpt, checkContents, repair };
+        var repair = new Option<bool>("--repair")
+        {
+            Description = "Put back damaged or missing paths: from a substituter (with the recorded hash), else by rebuilding " +
+                          "their deriver in the sandbox",
+        };
+        var options = Remote.CopyCommand.SettingOption();
+        options.Description = "Set a setting: --option NAME VALUE (substituters, trusted-public-keys, require-sigs, sandbox-paths " +
+                              "and the other build settings, used by --repair)";
+        var cmd = new Command("verify", "Check the consistency of the store database with the store (like nix-store --verify)")
+            { storeOpt, checkContents, repair, options };
         cmd.SetAction(pr => Guard(io, () =>
         {
+            var flags = Build.BuildFlags.FromConfig(io);
+            var pairs = pr.GetValue(options) ?? [];
+            for (int i = 0; i + 1 < pairs.Length; i += 2)
+            {
+                string[] args = ["--option", pairs[i], pairs[i + 1]];
+                int at = 0;
+                if (!flags.TryParse(args, ref at) && !Settings.SettingNames.IsKnown(Settings.SettingNames.Canonical(pairs[i])))
+                    io.Err($"warning: unknown setting '{pairs[i]}'\n");
+            }
+            flags.Validate();
             using var store = StoreOpener.Open(pr.GetValue(storeOpt), io);
-            bool errors = store.Verify(pr.GetValue(checkContents), pr.GetValue(repair));
+            bool errors;
+            if (pr.GetValue(repair))
+            {
+                var log = new Build.StderrBuildLog(io, flags);
+                using var substituters = new Build.SubstituterSetup(flags, store, log);
+                try
+                {
+                    var repairer = new Nixsharp.Builder.Scheduling.PathRepairer(store, () => flags.ToSettings(store, io, importShell: true),
+                        log, io.GetEnv, substituters.Set);
+                    errors = store.Verify(pr.GetValue(checkContents), repairer.Repair);
+                }
+                finally
+                {
+                    log.Finish();
+                }
+            }
+            else errors = store.Verify(pr.GetValue(checkContents), null);
             if (errors)
             {
                 io.Err("warning: not all store errors were fixed\n");
