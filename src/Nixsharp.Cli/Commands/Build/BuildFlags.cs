@@ -27,6 +27,8 @@ public sealed class BuildFlags
     public bool VerboseBuild { get; private set; } = true;
     public int LogLines { get; private set; } = 10;
     public bool Check { get; private set; }
+    /// <summary>--repair: hash the valid outputs looked at and put back damaged ones.</summary>
+    public bool Repair { get; private set; }
     /// <summary>--log-format: null lets the terminal decide (a status line on an interactive one).</summary>
     public bool? StatusLine { get; private set; }
     /// <summary>--log-format bar: builder lines feed the status line but are not printed.</summary>
@@ -61,6 +63,9 @@ public sealed class BuildFlags
         "                      any output differs; with --keep-failed the new one is kept as OUT.check\n" +
         "                      (needs the sandbox); --rebuild is the same\n" +
         "  --fallback          build a derivation whose outputs' substitutes fail to download\n" +
+        "  --repair            hash the valid outputs of the derivations looked at; fetch damaged ones\n" +
+        "                      again (with the recorded hash) or rebuild them in the sandbox and swap\n" +
+        "                      them in (a rebuild that differs is registered with its new hash)\n" +
         "  --log-format FORMAT raw (plain lines), bar-with-logs (plain lines and a status line of what\n" +
         "                      is building, done and failed), bar (the status line and errors only);\n" +
         "                      default: bar-with-logs on an interactive terminal, raw otherwise\n" +
@@ -113,6 +118,7 @@ public sealed class BuildFlags
             // nix-build and nix-store take --check; --rebuild is what the newer `nix build` calls it.
             case "--check": case "--rebuild": Check = true; return true;
             case "--fallback": Fallback = true; return true;
+            case "--repair": Repair = true; return true;
             case "--option":
             {
                 if (i + 2 >= args.Length) return false;
@@ -248,6 +254,7 @@ public sealed class BuildFlags
             VerboseBuild = VerboseBuild,
             LogLines = LogLines,
             Check = Check,
+            Repair = Repair,
             Fallback = Fallback,
         };
     }
