@@ -57,8 +57,11 @@ public sealed partial class LocalStore
         catch
         {
             try { StoreFiles.DeleteTree(staging); } catch (IOException) { }
+            locks.SetDeletion(true);
             throw;
         }
+        // The path stays valid: every later locker finds nothing to do, so the lock file can go.
+        locks.SetDeletion(true);
     }
 
     /// <summary>Replaces the contents of valid `path` with the tree at `newTree` (anywhere on the
