@@ -193,8 +193,19 @@ public sealed class FileBinaryCache : IBinaryCacheReader
                 var narTee = new HashingStream(narHash);
                 using (var compressor = CompressionMethods.OpenCompressor(compression, fileTee))
                 {
-                    narTee.Inner = compressor;
-                    dumpNar(narTee);
+                    // Reading and hashing here, compressing and writing on another thread.
+                    using var piped = new PipedWriteStream(compressor);
+                    narTee.Inner = piped;
+                    try
+                    {
+                        dumpNar(narTee);
+                        piped.Complete();
+                    }
+                    catch
+                    {
+                        piped.Abort();
+                        throw;
+                    }
                 }
                 file.Flush(flushToDisk: true);
                 fileSize = fileTee.Length64;
