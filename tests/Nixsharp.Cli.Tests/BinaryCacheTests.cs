@@ -416,6 +416,34 @@ public sealed class BinaryCacheTests : IClassFixture<CacheSourceStore>
         Assert.Empty(dst.StrayEntries());
     }
 
+    [Theory]
+    [InlineData("xz", 1)]
+    [InlineData("xz", 9)]
+    [InlineData("zstd", 19)]
+    public void ACompressionLevelGivesACacheNixReads(string method, int level)
+    {
+        using var t = new TempDir();
+        var cache = t.Sub("cache");
+        Ok(Tools.Ns("copy", "--to", $"file://{cache}?compression={method}&compression-level={level}&secret-key={_fx.SecretKey}", "--store", _fx.Source, _fx.App));
+        Ok(NixCopyFrom(cache, t.Sub("nix")));
+        Assert.True(Tools.Nix("nix-store", "--store", t.Sub("nix"), "--verify", "--check-contents").Code == 0);
+        Assert.Equal(3, new TestStore(t.Sub("nix")).ValidPaths().Count);
+    }
+
+    [Theory]
+    [InlineData("xz", "10", "xz takes compression levels 0 to 9")]
+    [InlineData("zstd", "0", "zstd takes compression levels 1 to 19")]
+    [InlineData("xz", "high", "must be a number, not 'high'")]
+    public void ACompressionLevelOutOfRangeIsRefusedBeforeAnythingIsWritten(string method, string level, string why)
+    {
+        using var t = new TempDir();
+        var r = Tools.Ns("copy", "--to", $"file://{t.Sub("cache")}?compression={method}&compression-level={level}", "--store", _fx.Source, _fx.App);
+        Assert.Equal(1, r.Code);
+        Assert.StartsWith("error: ", r.Stderr);
+        Assert.Contains(why, r.Stderr);
+        Assert.False(Directory.Exists(t.Sub("cache")));
+    }
+
     [Fact]
     public void NoCheckSigsAcceptsAnUnsignedCacheButStillChecksContents()
     {

@@ -21,12 +21,28 @@ public static class CompressionMethods
 
     /// <summary>A stream that compresses into `output`; disposing it finishes the compressed data
     /// (and leaves `output` open).</summary>
-    public static Stream OpenCompressor(string method, Stream output) => method switch
+    /// <summary>A compressing stream writing to `output` (left open). `level` -1 is Nix's choice:
+    /// xz preset 6 (so caches are byte-for-byte Nix's) and zstd level 3; otherwise xz presets 0-9
+    /// (lower ones need far less memory: preset 6's encoder takes about 94 MiB, 3 about 32 MiB,
+    /// 1 about 10 MiB) and zstd levels 1-19. See CheckLevel.</summary>
+    public static Stream OpenCompressor(string method, Stream output, int level = -1) => method switch
     {
-        "xz" => new XzEncoderStream(output, leaveOpen: true),
-        "zstd" => new ZstdSharp.CompressionStream(output, level: 3, leaveOpen: true),
+        "xz" => new XzEncoderStream(output, preset: level < 0 ? 6 : level, leaveOpen: true),
+        "zstd" => new ZstdSharp.CompressionStream(output, level: level < 0 ? 3 : level, leaveOpen: true),
         "none" => new NonClosingStream(output),
         _ => throw Unsupported(method, Writable),
+    };
+
+    /// <summary>Null when `level` suits `method` (-1, Nix's default, always does), else why not.</summary>
+    public static string? CheckLevel(string method, int level) => (method, level) switch
+    {
+        (_, -1) => null,
+        ("xz", >= 0 and <= 9) => null,
+        ("zstd", >= 1 and <= 19) => null,
+        ("none", _) => null,
+        ("xz", _) => "xz takes compression levels 0 to 9",
+        ("zstd", _) => "zstd takes compression levels 1 to 19",
+        _ => $"compression method '{method}' takes no level",
     };
 
     /// <summary>A stream of the decompressed contents of `input` (disposing it disposes `input`).</summary>

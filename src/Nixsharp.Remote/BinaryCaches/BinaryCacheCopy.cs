@@ -19,7 +19,7 @@ public static class BinaryCacheCopy
     /// <summary>Writes the closure of `paths` that the cache lacks, up to `jobs` paths at once, each
     /// only after the paths it refers to; returns the paths written, in the order they were done.</summary>
     public static IReadOnlyList<string> CopyTo(LocalStore store, FileBinaryCache cache, IEnumerable<string> paths,
-        string compression, SecretKey? key, ICopyProgress progress, int jobs = 1)
+        string compression, SecretKey? key, ICopyProgress progress, int jobs = 1, int compressionLevel = -1)
     {
         var closure = store.ComputeClosure(paths);
         foreach (var p in closure) store.AddTempRoot(p);
@@ -37,7 +37,7 @@ public static class BinaryCacheCopy
                 StorePath = info.Path, NarHash = Hash.ParseAnyPrefixed(info.NarHash), NarSize = info.NarSize,
                 References = info.References, Deriver = info.Deriver, Signatures = info.Signatures,
                 ContentAddress = info.ContentAddress,
-            }, nar => store.DumpPath(info.Path, new ProgressWriteStream(nar, progress)), compression, key);
+            }, nar => store.DumpPath(info.Path, new ProgressWriteStream(nar, progress)), compression, key, compressionLevel);
             lock (written) written.Add(info.Path);
             progress.PathDone(info.Path);
         });

@@ -178,7 +178,7 @@ public sealed class FileBinaryCache : IBinaryCacheReader
     /// <summary>Adds a path: its NAR (written by `dumpNar`) compressed into nar/, then its narinfo,
     /// signed with `key` when given. The NAR written must have the hash and size the path's record
     /// claims, or nothing is added. Returns the narinfo written.</summary>
-    public NarInfo AddPath(PathToAdd path, Action<Stream> dumpNar, string compression, SecretKey? key)
+    public NarInfo AddPath(PathToAdd path, Action<Stream> dumpNar, string compression, SecretKey? key, int compressionLevel = -1)
     {
         var narDir = Path.Combine(Directory, "nar");
         var temp = Path.Combine(narDir, $".tmp-{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
@@ -191,7 +191,7 @@ public sealed class FileBinaryCache : IBinaryCacheReader
             {
                 var fileTee = new HashingStream(fileHash, file);
                 var narTee = new HashingStream(narHash);
-                using (var compressor = CompressionMethods.OpenCompressor(compression, fileTee))
+                using (var compressor = CompressionMethods.OpenCompressor(compression, fileTee, compressionLevel))
                 {
                     // Reading and hashing here, compressing and writing on another thread.
                     using var piped = new PipedWriteStream(compressor);

@@ -9,6 +9,8 @@ public sealed record FileCacheUrl
     public required string Directory { get; init; }
     /// <summary>How NARs are compressed when written (Nix's default: xz).</summary>
     public string Compression { get; init; } = "xz";
+    /// <summary>Nix's compression-level; -1 keeps each method's default (see CompressionMethods.OpenCompressor).</summary>
+    public int CompressionLevel { get; init; } = -1;
     /// <summary>A secret key file to sign what is written with.</summary>
     public string? SecretKeyFile { get; init; }
 
@@ -40,14 +42,21 @@ public sealed record FileCacheUrl
                         throw new BinaryCacheException($"compression method '{value}' in '{url}' is not supported for writing (use one of: {string.Join(", ", CompressionMethods.Writable)})");
                     result = result with { Compression = value };
                     break;
+                case "compression-level":
+                    if (!int.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var level))
+                        throw new BinaryCacheException($"'compression-level' in '{url}' must be a number, not '{value}'");
+                    result = result with { CompressionLevel = level };
+                    break;
                 case "secret-key":
                     if (value.Length == 0) throw new BinaryCacheException($"'secret-key' in '{url}' needs a file name");
                     result = result with { SecretKeyFile = value };
                     break;
                 default:
-                    throw new BinaryCacheException($"binary cache setting '{key}' in '{url}' is not supported (nixsharp knows 'compression' and 'secret-key')");
+                    throw new BinaryCacheException($"binary cache setting '{key}' in '{url}' is not supported (nixsharp knows 'compression', 'compression-level' and 'secret-key')");
             }
         }
+        if (CompressionMethods.CheckLevel(result.Compression, result.CompressionLevel) is { } why)
+            throw new BinaryCacheException($"'compression-level={result.CompressionLevel}' in '{url}': {why}");
         return result;
     }
 }

@@ -22,7 +22,7 @@ public static class CopyCommand
 
     public static Command Create(CliIo io)
     {
-        var to = new Option<string?>("--to") { Description = "Copy to this store: ssh://[user@]host[:port][?remote-program=…&remote-store=…] or file:///DIR[?compression=xz|zstd|none&secret-key=FILE]" };
+        var to = new Option<string?>("--to") { Description = "Copy to this store: ssh://[user@]host[:port][?remote-program=…&remote-store=…] or file:///DIR[?compression=xz|zstd|none&compression-level=N&secret-key=FILE]" };
         var from = new Option<string?>("--from") { Description = "Copy from this store: ssh://[user@]host[:port][?…], file:///DIR or http(s)://HOST/PATH" };
         var storeOpt = StoreCommand.StoreOption();
         var noCheckSigs = new Option<bool>("--no-check-sigs") { Description = "Do not require that paths are signed by trusted keys" };
@@ -64,7 +64,7 @@ public static class CopyCommand
                 var targets = args.Select(a => StoreCommand.FollowLinksToStorePath(store, a, io)).ToList();
                 foreach (var t in targets) store.QueryValidPathInfo(t);
                 var cache = FileBinaryCache.Open(url.Directory, store.StoreDir, create: true);
-                copied = BinaryCacheCopy.CopyTo(store, cache, targets, url.Compression, key, progress, parallel);
+                copied = BinaryCacheCopy.CopyTo(store, cache, targets, url.Compression, key, progress, parallel, url.CompressionLevel);
             }
             else if (HttpBinaryCache.IsHttpUrl(fromUrl!))
             {
@@ -77,7 +77,7 @@ public static class CopyCommand
             else
             {
                 var url = ParseUrl(fromUrl!);
-                if (url.SecretKeyFile is not null || url.Compression != "xz")
+                if (url.SecretKeyFile is not null || url.Compression != "xz" || url.CompressionLevel != -1)
                     throw new UsageException($"'{fromUrl}': compression and secret-key are settings for writing a cache");
                 var targets = args.Select(a => store.ParseStorePath(Path.GetFullPath(a, io.WorkingDirectory))).ToList();
                 var trusted = TrustedKeys.Parse(settings.TrustedPublicKeys);
