@@ -14,6 +14,7 @@ using Nixsharp.Formats.Hashes;
 using Nixsharp.Formats.Nar;
 using Nixsharp.Formats.Signing;
 using Nixsharp.Formats.StorePaths;
+using Nixsharp.Store.Local;
 
 public sealed class FileBinaryCache : IBinaryCacheReader
 {
@@ -193,19 +194,14 @@ public sealed class FileBinaryCache : IBinaryCacheReader
                 var narTee = new HashingStream(narHash);
                 using (var compressor = CompressionMethods.OpenCompressor(compression, fileTee, compressionLevel))
                 {
-                    // Reading and hashing here, compressing and writing on another thread.
-                    using var piped = new PipedWriteStream(compressor);
-                    narTee.Inner = piped;
-                    try
+                    // The tree is read and its NAR hashed on another thread while this one
+                    // compresses and writes, so the two halves overlap on two cores.
+                    using var nar = new ProducerStream(produced =>
                     {
+                        narTee.Inner = produced;
                         dumpNar(narTee);
-                        piped.Complete();
-                    }
-                    catch
-                    {
-                        piped.Abort();
-                        throw;
-                    }
+                    });
+                    nar.CopyTo(compressor, 1 << 16);
                 }
                 file.Flush(flushToDisk: true);
                 fileSize = fileTee.Length64;
