@@ -59,6 +59,8 @@ public class StoreBuiltinsTests(StoreBuiltinsTrees trees) : IClassFixture<StoreB
             "NIX_PATH" => "",
             "HOME" => "/homeless",
             "NIX_STORE_DIR" => ownStore ? trees.Store : null,
+            // Nothing here builds, but no test may ask cache.nixos.org if something ever does.
+            "NIX_CONFIG" => "substituters =",
             _ => null,
         };
         string[] args = ["--eval", "--strict", "-E", expr];
