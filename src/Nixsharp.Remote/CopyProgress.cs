@@ -3,6 +3,8 @@
 // paths are copied in parallel.
 namespace Nixsharp.Remote;
 
+using Nixsharp.Formats.Streams;
+
 /// <summary>What a copy reports as it goes (progress output is the caller's business). Paths
 /// copied in parallel report from their own threads.</summary>
 public interface ICopyProgress
@@ -24,32 +26,22 @@ public sealed class NoCopyProgress : ICopyProgress
 }
 
 /// <summary>Counts bytes written through it for progress.</summary>
-internal sealed class ProgressWriteStream : Stream
+internal sealed class ProgressWriteStream : WriteOnlyStream
 {
     private readonly Stream _inner;
     private readonly ICopyProgress _progress;
     public ProgressWriteStream(Stream inner, ICopyProgress progress) { _inner = inner; _progress = progress; }
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
     public override void Write(ReadOnlySpan<byte> buffer) { _inner.Write(buffer); _progress.BytesMoved(buffer.Length); }
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     public override void Flush() => _inner.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>Counts bytes read through it, for progress and to tell whether a NAR was consumed.</summary>
-internal sealed class ProgressReadStream : Stream
+internal sealed class ProgressReadStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly ICopyProgress _progress;
     public long BytesRead { get; private set; }
     public ProgressReadStream(Stream inner, ICopyProgress progress) { _inner = inner; _progress = progress; }
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
     public override int Read(Span<byte> buffer)
     {
         int n = _inner.Read(buffer);
@@ -57,13 +49,5 @@ internal sealed class ProgressReadStream : Stream
         _progress.BytesMoved(n);
         return n;
     }
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,6 +1,8 @@
 // The compression methods of binary caches, by the names narinfo files and cache URLs use.
 namespace Nixsharp.Formats.Compression;
 
+using Nixsharp.Formats.Streams;
+
 public static class CompressionMethods
 {
     /// <summary>Methods nixsharp can write.</summary>
@@ -59,27 +61,17 @@ public static class CompressionMethods
         new($"compression method '{method}' is not supported (nixsharp knows {string.Join(", ", known)})");
 
     /// <summary>Passes writes through; disposing it leaves the inner stream open.</summary>
-    private sealed class NonClosingStream(Stream inner) : Stream
+    private sealed class NonClosingStream(Stream inner) : WriteOnlyStream
     {
         public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
         public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
         public override void Flush() => inner.Flush();
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>ZstdSharp's decoder, its errors (and a frame cut short) turned into CompressionException.</summary>
-    private sealed class ZstdDecoderStream(Stream input) : Stream
+    private sealed class ZstdDecoderStream(Stream input) : ReadOnlyStream
     {
         private readonly ZstdSharp.DecompressionStream _inner = new(input);
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -93,15 +85,5 @@ public static class CompressionMethods
             if (disposing) _inner.Dispose();
             base.Dispose(disposing);
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

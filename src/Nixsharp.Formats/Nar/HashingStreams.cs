@@ -3,18 +3,17 @@
 namespace Nixsharp.Formats.Nar;
 
 using System.Security.Cryptography;
+using Nixsharp.Formats.Streams;
 
 /// <summary>A write-only stream that feeds an incremental hash and counts bytes, passing them on to
 /// Inner when one is set (it may be set later, e.g. once a compressor exists); never closes Inner.</summary>
-public sealed class HashingStream : Stream
+public sealed class HashingStream : WriteOnlyStream
 {
     private readonly IncrementalHash _hash;
     public Stream? Inner { get; set; }
     public long Length64 { get; private set; }
 
     public HashingStream(IncrementalHash hash, Stream? inner = null) { _hash = hash; Inner = inner; }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -23,20 +22,14 @@ public sealed class HashingStream : Stream
         Inner?.Write(buffer);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
     public override long Length => Length64;
     public override long Position { get => Length64; set => throw new NotSupportedException(); }
     public override void Flush() => Inner?.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>Reads through to an inner stream, hashing and counting the bytes that pass. Disposing
 /// it disposes the inner stream only when asked to own it.</summary>
-public sealed class HashingReadStream : Stream
+public sealed class HashingReadStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly IncrementalHash _hash;
@@ -49,8 +42,6 @@ public sealed class HashingReadStream : Stream
         _hash = hash;
         _ownsInner = ownsInner;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -66,13 +57,5 @@ public sealed class HashingReadStream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

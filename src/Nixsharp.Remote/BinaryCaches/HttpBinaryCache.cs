@@ -7,6 +7,7 @@ namespace Nixsharp.Remote.BinaryCaches;
 using System.Net;
 using System.Text;
 using Nixsharp.Formats.BinaryCache;
+using Nixsharp.Formats.Streams;
 
 public sealed class HttpBinaryCache : IBinaryCacheReader, IDisposable
 {
@@ -169,9 +170,8 @@ public sealed class HttpBinaryCache : IBinaryCacheReader, IDisposable
 
 /// <summary>A response body whose read failures (connection reset, body cut short) become
 /// BinaryCacheExceptions naming the URL, so they are not taken for local I/O errors.</summary>
-internal sealed class HttpBodyStream(Stream inner, string url) : Stream
+internal sealed class HttpBodyStream(Stream inner, string url) : ReadOnlyStream
 {
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -187,14 +187,4 @@ internal sealed class HttpBodyStream(Stream inner, string url) : Stream
         if (disposing) inner.Dispose();
         base.Dispose(disposing);
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -6,6 +6,7 @@ namespace Nixsharp.Remote.Ssh;
 
 using Nixsharp.Formats.Hashes;
 using Nixsharp.Formats.Serve;
+using Nixsharp.Formats.Streams;
 using Nixsharp.Formats.Wire;
 using Nixsharp.Store.Database;
 using Nixsharp.Store.Local;
@@ -153,12 +154,11 @@ public sealed class ServeServer
 }
 
 /// <summary>Reads at most a given number of bytes from a stream (a NAR embedded in the protocol).</summary>
-internal sealed class LengthLimitedStream : Stream
+internal sealed class LengthLimitedStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     public long Remaining { get; private set; }
     public LengthLimitedStream(Stream inner, long length) { _inner = inner; Remaining = length; }
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
     public override int Read(Span<byte> buffer)
     {
         if (Remaining == 0) return 0;
@@ -174,14 +174,4 @@ internal sealed class LengthLimitedStream : Stream
         while (Remaining > 0)
             if (Read(buffer) == 0) throw new WireFormatException($"unexpected end of input ({Remaining} bytes of a NAR missing)");
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

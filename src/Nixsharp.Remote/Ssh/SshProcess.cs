@@ -4,6 +4,7 @@ namespace Nixsharp.Remote.Ssh;
 
 using System.Diagnostics;
 using System.Text;
+using Nixsharp.Formats.Streams;
 
 public sealed class SshProcess : IDisposable
 {
@@ -121,12 +122,11 @@ public sealed class SshProcess : IDisposable
 
 /// <summary>Remembers whether the other end closed the stream: a protocol error after that is a
 /// lost connection, before it is garbage.</summary>
-public sealed class EofTrackingStream : Stream
+public sealed class EofTrackingStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     public bool SawEof { get; private set; }
     public EofTrackingStream(Stream inner) { _inner = inner; }
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
     public override int Read(Span<byte> buffer)
     {
         int n;
@@ -135,15 +135,6 @@ public sealed class EofTrackingStream : Stream
         if (n == 0 && buffer.Length > 0) SawEof = true;
         return n;
     }
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     protected override void Dispose(bool disposing)
     {
         if (disposing) _inner.Dispose();
@@ -153,12 +144,11 @@ public sealed class EofTrackingStream : Stream
 
 /// <summary>Remembers whether a write failed: an I/O error there is the connection's, not the
 /// local disk's.</summary>
-internal sealed class WriteFailureTrackingStream : Stream
+internal sealed class WriteFailureTrackingStream : WriteOnlyStream
 {
     private readonly Stream _inner;
     public bool Failed { get; private set; }
     public WriteFailureTrackingStream(Stream inner) { _inner = inner; }
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         try { _inner.Write(buffer); }
@@ -169,14 +159,6 @@ internal sealed class WriteFailureTrackingStream : Stream
         try { _inner.Flush(); }
         catch (IOException) { Failed = true; throw; }
     }
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
     protected override void Dispose(bool disposing)
     {
         if (disposing) _inner.Dispose();

@@ -5,8 +5,9 @@
 namespace Nixsharp.Store.Local;
 
 using System.Runtime.ExceptionServices;
+using Nixsharp.Formats.Streams;
 
-public sealed class ProducerStream : Stream
+public sealed class ProducerStream : ReadOnlyStream
 {
     // The producer may run evaluator code (a source filter), which can recurse deeply: give it the
     // same large stack the CLI gives evaluation.
@@ -70,8 +71,6 @@ public sealed class ProducerStream : Stream
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         if (buffer.IsEmpty) return 0;
@@ -114,26 +113,14 @@ public sealed class ProducerStream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     /// <summary>The producer's end: writes are gathered into 64 KiB chunks.</summary>
-    private sealed class Sink : Stream
+    private sealed class Sink : WriteOnlyStream
     {
         private readonly ProducerStream _owner;
         private byte[] _pending;
         private int _length;
 
         public Sink(ProducerStream owner) { _owner = owner; _pending = owner.RentChunk(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
         public override void Write(ReadOnlySpan<byte> data)
         {
@@ -160,14 +147,5 @@ public sealed class ProducerStream : Stream
             if (disposing) Flush();
             base.Dispose(disposing);
         }
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
