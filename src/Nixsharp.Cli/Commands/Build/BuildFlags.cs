@@ -33,9 +33,8 @@ public sealed class BuildFlags
     public bool? StatusLine { get; private set; }
     /// <summary>--log-format bar: builder lines feed the status line but are not printed.</summary>
     public bool HideBuilderLines { get; private set; }
-    /// <summary>substituters: binary caches to fetch outputs from instead of building them. Empty
-    /// by default for now (Nix's default is https://cache.nixos.org/).</summary>
-    /// <summary>Nix's default: cache.nixos.org (nixsharp's store paths are Nix's, so its binaries fit).</summary>
+    /// <summary>substituters: binary caches to fetch outputs from instead of building them; by
+    /// default cache.nixos.org, as in Nix (nixsharp's store paths are Nix's, so its binaries fit).</summary>
     public List<string> Substituters { get; private set; } = [DefaultSubstituter];
     public const string DefaultSubstituter = "https://cache.nixos.org/";
     public List<string> ExtraSubstituters { get; } = new();
