@@ -8,6 +8,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Nixsharp.Formats.Hashes;
+using Nixsharp.Formats.Streams;
 
 public sealed class ReferenceScanner
 {
@@ -83,7 +84,7 @@ public sealed class ReferenceScanner
 
 /// <summary>A write-only stream that scans for references while hashing (SHA-256) and counting
 /// what passes: one pass over an output gives its references, NAR hash and NAR size.</summary>
-public sealed class ScanningHashStream : Stream
+public sealed class ScanningHashStream : WriteOnlyStream
 {
     private readonly ReferenceScanner _scanner;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -92,8 +93,6 @@ public sealed class ScanningHashStream : Stream
     public ScanningHashStream(ReferenceScanner scanner) { _scanner = scanner; }
 
     public byte[] GetHash() => _hash.GetHashAndReset();
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -108,21 +107,14 @@ public sealed class ScanningHashStream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
     public override long Length => BytesWritten;
     public override long Position { get => BytesWritten; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>Nix's HashModuloSink: hashes data with every occurrence of `modulus` (an output's own
 /// hash part) replaced by zero bytes, then the positions of those occurrences as "|N". A
 /// fixed-output path's content hash is computed this way, so self-references do not count.</summary>
-public sealed class HashModuloStream : Stream
+public sealed class HashModuloStream : WriteOnlyStream
 {
     private readonly IncrementalHash _hash;
     private readonly byte[] _modulus;
@@ -135,8 +127,6 @@ public sealed class HashModuloStream : Stream
         _hash = HashAlgorithms.Create(algo);
         _modulus = Encoding.ASCII.GetBytes(modulus);
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> data)
     {
@@ -178,13 +168,6 @@ public sealed class HashModuloStream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
     public override long Length => _position;
     public override long Position { get => _position; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -15,6 +15,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Unicode;
+using Nixsharp.Formats.Streams;
 
 internal sealed class NarParser
 {
@@ -418,7 +419,7 @@ internal sealed class NarContentsStream : Stream
 /// Passes reads through and forwards every byte read to `output`. Small reads (the archive's
 /// tokens) are gathered so that `output` sees few, larger writes.
 /// </summary>
-internal sealed class TeeReadStream : Stream
+internal sealed class TeeReadStream : ReadOnlyStream
 {
     private const int PendingSize = 16 * 1024;
     private readonly Stream _input;
@@ -432,20 +433,12 @@ internal sealed class TeeReadStream : Stream
         _output = output;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override int Read(Span<byte> buffer)
     {
         int n = _input.Read(buffer);
         if (n > 0) Forward(buffer[..n]);
         return n;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     private void Forward(ReadOnlySpan<byte> data)
     {
@@ -475,8 +468,4 @@ internal sealed class TeeReadStream : Stream
         base.Dispose(disposing);
     }
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

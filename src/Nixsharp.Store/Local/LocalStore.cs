@@ -11,6 +11,7 @@ using Nixsharp.Formats.Derivations;
 using Nixsharp.Formats.Hashes;
 using Nixsharp.Formats.Nar;
 using Nixsharp.Formats.StorePaths;
+using Nixsharp.Formats.Streams;
 using Nixsharp.Store.Database;
 
 public sealed partial class LocalStore : IDisposable
@@ -437,12 +438,11 @@ public sealed class StoreException : Exception
 }
 
 /// <summary>Reads one stream, then another.</summary>
-public sealed class ConcatStream : Stream
+public sealed class ConcatStream : ReadOnlyStream
 {
     private readonly Stream _first, _second;
     private bool _onSecond;
     public ConcatStream(Stream first, Stream second) { _first = first; _second = second; }
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
     public override int Read(Span<byte> buffer)
     {
         if (!_onSecond)
@@ -453,13 +453,4 @@ public sealed class ConcatStream : Stream
         }
         return _second.Read(buffer);
     }
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
