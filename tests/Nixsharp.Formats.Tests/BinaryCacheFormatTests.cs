@@ -181,7 +181,7 @@ public class BinaryCacheFormatTests
             var info = Read(file);
             var nar = File.ReadAllBytes(Path.Combine(GoldenDir, "none", "nar", info.NarHash.ToString(HashFormat.Base32, false) + ".nar"));
             var output = new MemoryStream();
-            using (var encoder = CompressionMethods.OpenCompressor("xz", output)) encoder.Write(nar);
+            using (var encoder = CompressionMethods.OpenCompressor("xz", output, level: 6)) encoder.Write(nar);
             Assert.Equal(File.ReadAllBytes(Path.Combine(GoldenDir, "xz", info.Url)), output.ToArray());
         }
     }

@@ -132,18 +132,77 @@ public sealed unsafe class XzDecoderStream : NativeCodecStream
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
-/// <summary>Encodes what is written into .xz on `inner`, as `xz -6` does (Nix's settings: preset
-/// 6, CRC64 check), so the bytes equal those Nix writes. Disposing finishes the stream.</summary>
+/// <summary>How the xz encoder is set up: one of liblzma's presets 0-9 (`xz -N`), optionally with a
+/// smaller dictionary. The dictionary decides most of the encoder's memory (preset 6's 8 MiB
+/// takes about 94 MiB) and all of the decoder's.</summary>
+public readonly record struct XzSettings(int Preset, uint? DictionarySize = null)
+{
+    /// <summary>The dictionary nixsharp's default level stops at: preset 6 then needs about
+    /// 25 MiB to compress and 2 MiB to decompress, for output a few percent larger on big paths.</summary>
+    public const uint DefaultDictionaryCap = 2 << 20;
+
+    /// <summary>The settings for a compression level: 0-9 are exactly `xz -N` (6 gives the bytes
+    /// Nix 2.8 writes); -1, the default, is preset 6 with a dictionary no larger than the input
+    /// (`inputSize`, when known: a larger one cannot help) nor DefaultDictionaryCap.</summary>
+    public static XzSettings ForLevel(int level, long inputSize = -1)
+    {
+        if (level >= 0) return new XzSettings(level);
+        long dict = inputSize < 0 ? DefaultDictionaryCap : Math.Clamp(inputSize, LibLzma.DictSizeMin, DefaultDictionaryCap);
+        return new XzSettings(6, (uint)dict);
+    }
+
+    /// <summary>The bytes liblzma allocates for an encoder with these settings.</summary>
+    public unsafe long EncoderMemory()
+    {
+        var options = Options();
+        var filters = stackalloc LibLzma.LzmaFilter[2];
+        Chain(&options, filters);
+        ulong bytes = LibLzma.RawEncoderMemusage(filters);
+        if (bytes == ulong.MaxValue) throw new CompressionException($"unsupported xz settings: preset {Preset}, dictionary {DictionarySize}");
+        return (long)bytes;
+    }
+
+    internal unsafe LibLzma.LzmaOptions Options()
+    {
+        LibLzma.LzmaOptions options = default;
+        if (LibLzma.LzmaPreset(&options, (uint)Preset) != 0) throw new CompressionException($"xz has no preset {Preset} (it takes 0 to 9)");
+        if (DictionarySize is { } dict) options.DictSize = Math.Max(dict, LibLzma.DictSizeMin);
+        return options;
+    }
+
+    /// <summary>Writes the one-filter chain (LZMA2 with `options`) into `filters` (two entries).</summary>
+    internal static unsafe void Chain(LibLzma.LzmaOptions* options, LibLzma.LzmaFilter* filters)
+    {
+        filters[0] = new LibLzma.LzmaFilter { Id = LibLzma.FilterLzma2, Options = options };
+        filters[1] = new LibLzma.LzmaFilter { Id = LibLzma.VliUnknown, Options = null };
+    }
+}
+
+/// <summary>Encodes what is written into .xz on `inner` with a CRC64 check, as the xz tool does
+/// with the same settings (at preset 6 these are Nix's, and so are the bytes). Disposing
+/// finishes the stream.</summary>
 public sealed unsafe class XzEncoderStream : NativeCodecStream
 {
     private readonly LibLzma.LzmaStream* _lzma;
     private bool _finished;
 
-    public XzEncoderStream(Stream inner, int preset = 6, bool leaveOpen = false) : base(inner, leaveOpen)
+    public XzEncoderStream(Stream inner, int preset = 6, bool leaveOpen = false) : this(inner, new XzSettings(preset), leaveOpen) { }
+
+    public XzEncoderStream(Stream inner, XzSettings settings, bool leaveOpen = false) : base(inner, leaveOpen)
     {
         _lzma = (LibLzma.LzmaStream*)NativeMemory.AllocZeroed((nuint)sizeof(LibLzma.LzmaStream));
         var lzma = _lzma;
-        int ret = Load(() => LibLzma.EasyEncoder(lzma, (uint)preset, LibLzma.CheckCrc64), "liblzma.so.5", "liblzma5");
+        int ret;
+        try
+        {
+            ret = Load(() => Start(lzma, settings), "liblzma.so.5", "liblzma5");
+        }
+        catch
+        {
+            NativeMemory.Free(_lzma);
+            _lzma = null;
+            throw;
+        }
         if (ret != LibLzma.Ok)
         {
             NativeMemory.Free(_lzma);
@@ -152,6 +211,16 @@ public sealed unsafe class XzEncoderStream : NativeCodecStream
         }
         _lzma->NextOut = Buffer;
         _lzma->AvailOut = BufferSize;
+    }
+
+    private static int Start(LibLzma.LzmaStream* lzma, XzSettings settings)
+    {
+        // A plain preset goes through lzma_easy_encoder, the call Nix makes, so its bytes are Nix's.
+        if (settings.DictionarySize is null) return LibLzma.EasyEncoder(lzma, (uint)settings.Preset, LibLzma.CheckCrc64);
+        var options = settings.Options();
+        var filters = stackalloc LibLzma.LzmaFilter[2];
+        XzSettings.Chain(&options, filters);
+        return LibLzma.StreamEncoder(lzma, filters, LibLzma.CheckCrc64);
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));

@@ -21,19 +21,30 @@ public static class CompressionMethods
         _ => throw Unsupported(method, Writable),
     };
 
-    /// <summary>A stream that compresses into `output`; disposing it finishes the compressed data
-    /// (and leaves `output` open).</summary>
-    /// <summary>A compressing stream writing to `output` (left open). `level` -1 is Nix's choice:
-    /// xz preset 6 (so caches are byte-for-byte Nix's) and zstd level 3; otherwise xz presets 0-9
-    /// (lower ones need far less memory: preset 6's encoder takes about 94 MiB, 3 about 32 MiB,
-    /// 1 about 10 MiB) and zstd levels 1-19. See CheckLevel.</summary>
-    public static Stream OpenCompressor(string method, Stream output, int level = -1) => method switch
+    /// <summary>A compressing stream writing to `output` (left open). `inputSize` is how many bytes
+    /// will be written, when known. `level` -1 is the default: zstd level 3, as Nix; for xz, preset
+    /// 6 with a dictionary of at most 2 MiB (XzSettings.ForLevel), which keeps the encoder near
+    /// 25 MiB where Nix's exact preset 6 takes about 94 MiB. Otherwise xz presets 0-9 exactly as
+    /// `xz -N` (6 writes Nix's bytes) and zstd levels 1-19. See CheckLevel.</summary>
+    public static Stream OpenCompressor(string method, Stream output, int level = -1, long inputSize = -1) => method switch
     {
-        "xz" => new XzEncoderStream(output, preset: level < 0 ? 6 : level, leaveOpen: true),
-        "zstd" => new ZstdSharp.CompressionStream(output, level: level < 0 ? 3 : level, leaveOpen: true),
+        "xz" => new XzEncoderStream(output, XzSettings.ForLevel(level, inputSize), leaveOpen: true),
+        "zstd" => new ZstdSharp.CompressionStream(output, level: ZstdLevel(level), leaveOpen: true),
         "none" => new NonClosingStream(output),
         _ => throw Unsupported(method, Writable),
     };
+
+    /// <summary>About how many bytes the compressor OpenCompressor gives for these arguments holds
+    /// while it works, so that callers running several at once can keep the sum bounded.</summary>
+    public static long CompressorMemory(string method, int level = -1, long inputSize = -1) => method switch
+    {
+        "xz" => XzSettings.ForLevel(level, inputSize).EncoderMemory(),
+        "zstd" => (long)ZstdSharp.Unsafe.Methods.ZSTD_estimateCStreamSize(ZstdLevel(level)),
+        "none" => 0,
+        _ => throw Unsupported(method, Writable),
+    };
+
+    private static int ZstdLevel(int level) => level < 0 ? 3 : level;
 
     /// <summary>Null when `level` suits `method` (-1, Nix's default, always does), else why not.</summary>
     public static string? CheckLevel(string method, int level) => (method, level) switch

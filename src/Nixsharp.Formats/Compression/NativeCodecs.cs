@@ -33,8 +33,45 @@ internal static unsafe partial class LibLzma
         public int ReservedEnum1, ReservedEnum2;
     }
 
+    /// <summary>lzma_options_lzma of liblzma 5.x (112 bytes on 64-bit Linux; the tail is reserved
+    /// space that lzma_lzma_preset fills in).</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 112)]
+    public struct LzmaOptions
+    {
+        public uint DictSize;
+        public byte* PresetDict;
+        public uint PresetDictSize;
+        public uint Lc, Lp, Pb;
+        public int Mode;
+        public uint NiceLen;
+        public int MatchFinder;
+        public uint Depth;
+    }
+
+    /// <summary>lzma_filter: a filter id and its options; a chain ends with id VliUnknown.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct LzmaFilter
+    {
+        public ulong Id;
+        public void* Options;
+    }
+
+    public const ulong FilterLzma2 = 0x21, VliUnknown = ulong.MaxValue;
+    public const uint DictSizeMin = 4096;
+
     [LibraryImport(Library, EntryPoint = "lzma_easy_encoder")]
     public static partial int EasyEncoder(LzmaStream* stream, uint preset, int check);
+
+    /// <summary>Fills `options` with a preset's settings; returns nonzero (true) for an unknown preset.</summary>
+    [LibraryImport(Library, EntryPoint = "lzma_lzma_preset")]
+    public static partial byte LzmaPreset(LzmaOptions* options, uint preset);
+
+    [LibraryImport(Library, EntryPoint = "lzma_stream_encoder")]
+    public static partial int StreamEncoder(LzmaStream* stream, LzmaFilter* filters, int check);
+
+    /// <summary>The bytes an encoder with these filters allocates (ulong.MaxValue for bad options).</summary>
+    [LibraryImport(Library, EntryPoint = "lzma_raw_encoder_memusage")]
+    public static partial ulong RawEncoderMemusage(LzmaFilter* filters);
 
     [LibraryImport(Library, EntryPoint = "lzma_stream_decoder")]
     public static partial int StreamDecoder(LzmaStream* stream, ulong memoryLimit, uint flags);

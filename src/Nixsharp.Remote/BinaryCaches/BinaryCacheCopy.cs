@@ -5,6 +5,7 @@
 namespace Nixsharp.Remote.BinaryCaches;
 
 using Nixsharp.Formats.BinaryCache;
+using Nixsharp.Formats.Compression;
 using Nixsharp.Formats.Hashes;
 using Nixsharp.Formats.Signing;
 using Nixsharp.Store.Database;
@@ -15,6 +16,12 @@ public static class BinaryCacheCopy
     /// <summary>How many paths a copy moves at once unless told otherwise: one per CPU, since
     /// compressing (writing a cache) and decompressing and hashing (reading one) are CPU-bound.</summary>
     public static int DefaultJobs => Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>How much compressor state parallel uploads may hold at once. With the rest of the
+    /// process (about 20 MiB) a copy at the default levels stays under 64 MiB however large its
+    /// closure: one big path's xz encoder takes about 25 MiB, a small path's far less. A level that
+    /// needs more than this (xz -6 exactly, 94 MiB) compresses one path at a time.</summary>
+    public const long CompressorMemoryLimit = 40L << 20;
 
     /// <summary>Writes the closure of `paths` that the cache lacks, up to `jobs` paths at once, each
     /// only after the paths it refers to; returns the paths written, in the order they were done.</summary>
@@ -28,9 +35,11 @@ public static class BinaryCacheCopy
         var missing = sorted.Where(p => !cache.HasPath(p)).Select(store.QueryValidPathInfo).ToList();
         progress.Planned(missing.Count, missing.Sum(i => i.NarSize), sorted.Count - missing.Count);
         var written = new List<string>(missing.Count);
+        var budget = new MemoryBudget(CompressorMemoryLimit);
         ReferencesFirst.Run(missing.Select(i => (i.Path, (IEnumerable<string>)i.References)).ToList(), jobs, index =>
         {
             var info = missing[index];
+            using var held = budget.Take(CompressionMethods.CompressorMemory(compression, compressionLevel, info.NarSize));
             progress.PathStarted(info.Path, info.NarSize);
             cache.AddPath(new FileBinaryCache.PathToAdd
             {

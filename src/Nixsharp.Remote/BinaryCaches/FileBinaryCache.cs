@@ -192,7 +192,7 @@ public sealed class FileBinaryCache : IBinaryCacheReader
             {
                 var fileTee = new HashingStream(fileHash, file);
                 var narTee = new HashingStream(narHash);
-                using (var compressor = CompressionMethods.OpenCompressor(compression, fileTee, compressionLevel))
+                using (var compressor = CompressionMethods.OpenCompressor(compression, fileTee, compressionLevel, path.NarSize))
                 {
                     // The tree is read and its NAR hashed on another thread while this one
                     // compresses and writes, so the two halves overlap on two cores.
