@@ -194,7 +194,7 @@ for i in "${!NAMES[@]}"; do
   a=$(awk '{print $1}' "$RESULTS/.cnix.times" | median); b=$(awk '{print $1}' "$RESULTS/.cns.times" | median)
   c=$(awk '{print $2}' "$RESULTS/.cnix.times" | sort -g | tail -1); d=$(awk '{print $2}' "$RESULTS/.cns.times" | sort -g | tail -1)
   NSRSS[$name]=$d
-  label="$name"; [ "$runs" = "$RUNS" ] || label="$name ($runs timed runs$([ "$runs" = 0 ] && echo ': the warm-up run'))"
+  label="$name"; [ "$runs" = "$RUNS" ] || label="$name ($runs timed runs$([ "$runs" = 0 ] && echo ': the warm-up run' || true))"
   [ "$name" = ssh200-nsremote ] && label="ssh200-nsremote (remote: nix-store for nix, nixsharp store serve for nixsharp)"
   TABLE+=$'\n'$(awk -v l="$label" -v a="$a" -v b="$b" -v c="$c" -v d="$d" -v s="$same" \
     'BEGIN { printf "| %s | %.3f | %.3f | %.2f | %.1f | %.1f | %s |", l, a, b, b / a, c / 1024, d / 1024, s }')

@@ -460,4 +460,23 @@ public sealed class BinaryCacheTests : IClassFixture<CacheSourceStore>
         // A content-addressed path needs no signature even when checking (as in Nix).
         Ok(Tools.Ns(["copy", "--from", "file://" + cache, "--store", t.Sub("c"), _fx.Src]));
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ExtraTrustedKeysAddToTheListUntilAPlainSettingReplacesItAsInNix(bool extraLast)
+    {
+        if (!Tools.NixInstalled) return;
+        using var t = new TempDir();
+        var cache = t.Sub("cache");
+        Ok(Tools.Ns("copy", "--to", $"file://{cache}?compression=zstd&secret-key={_fx.SecretKey}", "--store", _fx.Source, _fx.App));
+        string[] plain = ["--option", "trusted-public-keys", _fx.UntrustedPublicKey];
+        string[] extra = ["--option", "extra-trusted-public-keys", _fx.PublicKey];
+        string[] settings = extraLast ? [.. plain, .. extra] : [.. extra, .. plain];
+        var theirs = NixNew(["copy", "--option", "substituters", "", .. settings, "--from", "file://" + cache, "--store", t.Sub("nix"), _fx.App]);
+        var ours = Tools.Ns(["copy", .. settings, "--from", "file://" + cache, "--store", t.Sub("ours"), _fx.App]);
+        Assert.True(theirs.Code == 0 == extraLast, theirs.Stderr);
+        Assert.True(ours.Code == 0 == extraLast, ours.Stderr);
+        if (!extraLast) Assert.Contains("because it lacks a valid signature", ours.Stderr);
+    }
 }

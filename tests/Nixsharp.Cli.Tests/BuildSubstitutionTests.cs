@@ -369,6 +369,20 @@ public sealed class BuildSubstitutionTests : IClassFixture<SubstitutionSource>, 
         Verifies("ours");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AnExtraSubstituterCountsUntilAPlainSettingReplacesTheListAsInNix(bool extraLast)
+    {
+        string[] plain = ["--option", "substituters", ""];
+        string[] extra = ["--option", "extra-substituters", "file://" + _fx.SignedCache];
+        string[] settings = [.. extraLast ? plain.Concat(extra) : extra.Concat(plain), "--option", "trusted-public-keys", _fx.PublicKey];
+        var theirs = Theirs("nix", settings, Attrs("top"));
+        var ours = Ours("ours", settings, Attrs("top"));
+        SameAsNix(theirs, ours);
+        Assert.Equal(extraLast, ours.Stderr.Contains("copying path", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void SubstituteFalseBuildsEverything()
     {

@@ -38,10 +38,13 @@ public sealed class BuildFlags
     public List<string> Substituters { get; private set; } = [DefaultSubstituter];
     public const string DefaultSubstituter = "https://cache.nixos.org/";
     public List<string> ExtraSubstituters { get; } = new();
-    /// <summary>trusted-public-keys: whose signatures make a substitute acceptable.</summary>
+    /// <summary>trusted-public-keys: whose signatures make a substitute (or a copied path) acceptable.</summary>
     public string TrustedPublicKeys { get; private set; } = Remote.CopyCommand.DefaultTrustedPublicKeys;
     public List<string> ExtraTrustedPublicKeys { get; } = new();
     public bool RequireSigs { get; private set; } = true;
+
+    /// <summary>trusted-public-keys with the extra ones, as one space-separated list.</summary>
+    public string AllTrustedPublicKeys => string.Join(' ', ExtraTrustedPublicKeys.Prepend(TrustedPublicKeys)).Trim();
     /// <summary>substitute: whether to use substituters at all.</summary>
     public bool Substitute { get; private set; } = true;
     /// <summary>fallback: build when downloading a substitute fails, instead of failing.</summary>
@@ -74,7 +77,7 @@ public sealed class BuildFlags
         "                      max-build-log-size (bytes, 0: no limit), keep-build-log,\n" +
         "                      compress-build-log, log-lines; substituters, extra-substituters\n" +
         "                      (file:///DIR and http(s):// binary caches to fetch outputs from instead\n" +
-        "                      of building; none by default), trusted-public-keys,\n" +
+        "                      of building; default https://cache.nixos.org/), trusted-public-keys,\n" +
         "                      extra-trusted-public-keys, require-sigs, substitute (false: never\n" +
         "                      fetch), fallback\n";
 
@@ -132,7 +135,7 @@ public sealed class BuildFlags
     }
 
     /// <summary>The settings builds act on (current names: SettingNames.Canonical maps the old ones).</summary>
-    private static bool IsBuildOption(string name) => name is "sandbox" or "sandbox-paths" or "extra-sandbox-paths" or "max-jobs"
+    public static bool IsBuildOption(string name) => name is "sandbox" or "sandbox-paths" or "extra-sandbox-paths" or "max-jobs"
         or "cores" or "keep-going" or "keep-failed" or "system" or "sandbox-build-dir"
         or "substituters" or "extra-substituters" or "sandbox-fallback"
         or "trusted-public-keys" or "extra-trusted-public-keys" or "require-sigs" or "substitute" or "fallback"
@@ -161,7 +164,8 @@ public sealed class BuildFlags
                     _ => throw new UsageException($"option 'sandbox' has invalid value '{value}'"),
                 };
                 break;
-            case "sandbox-paths": SandboxPathsValue = value; break;
+            // A plain setting replaces the whole list, extras added before it included, as in Nix.
+            case "sandbox-paths": SandboxPathsValue = value; ExtraSandboxPaths.Clear(); break;
             case "extra-sandbox-paths": ExtraSandboxPaths.Add(value); break;
             case "system": System = value; break;
             case "timeout": Timeout = (int)Number(name, value, int.MaxValue); break;
@@ -171,9 +175,9 @@ public sealed class BuildFlags
             case "compress-build-log": CompressLog = Bool(name, value); break;
             case "log-lines": LogLines = (int)Number(name, value, int.MaxValue); break;
             case "sandbox-build-dir": SandboxBuildDir = value; break;
-            case "substituters": Substituters = Words(value); break;
+            case "substituters": Substituters = Words(value); ExtraSubstituters.Clear(); break;
             case "extra-substituters": ExtraSubstituters.AddRange(Words(value)); break;
-            case "trusted-public-keys": TrustedPublicKeys = Keys(name, value); break;
+            case "trusted-public-keys": TrustedPublicKeys = Keys(name, value); ExtraTrustedPublicKeys.Clear(); break;
             case "extra-trusted-public-keys": ExtraTrustedPublicKeys.Add(Keys(name, value)); break;
             case "require-sigs": RequireSigs = Bool(name, value); break;
             case "substitute": Substitute = Bool(name, value); break;
@@ -193,7 +197,7 @@ public sealed class BuildFlags
     private static string Keys(string name, string value)
     {
         try { Nixsharp.Formats.Signing.TrustedKeys.Parse(value); }
-        catch (Nixsharp.Formats.Signing.SigningKeyException e) { throw new UsageException($"option '{name}': {e.Message}"); }
+        catch (Nixsharp.Formats.Signing.SigningKeyException e) { throw new UsageException($"setting '{name}': {e.Message}"); }
         return value;
     }
 

@@ -21,7 +21,7 @@ public sealed class SubstituterSetup : IDisposable
         if (!flags.Substitute) return;
         var urls = flags.Substituters.Concat(flags.ExtraSubstituters).Distinct(StringComparer.Ordinal).ToList();
         if (urls.Count == 0) return;
-        var trusted = TrustedKeys.Parse(string.Join(' ', flags.ExtraTrustedPublicKeys.Prepend(flags.TrustedPublicKeys)));
+        var trusted = TrustedKeys.Parse(flags.AllTrustedPublicKeys);
         var substituters = new List<ISubstituter>();
         foreach (var url in urls)
         {

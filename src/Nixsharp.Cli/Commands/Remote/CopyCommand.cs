@@ -121,45 +121,19 @@ public static class CopyCommand
 
     public sealed record Settings(string TrustedPublicKeys, bool RequireSigs);
 
-    /// <summary>The settings copying uses, from nix.conf and then `--option`; other known settings
-    /// are ignored here, unknown ones warned about, as Nix does.</summary>
+    /// <summary>The settings copying uses, from nix.conf and then `--option`, read as the build
+    /// commands read them (so `extra-` and errors behave the same); unknown names are warned
+    /// about, as Nix does.</summary>
     public static Settings ParseSettings(string[] pairs, CliIo io)
     {
-        var settings = new Settings(DefaultTrustedPublicKeys, RequireSigs: true);
-        io.Config.Apply(IsCopySetting, Set);
+        var flags = Build.BuildFlags.FromConfig(io);
         for (int i = 0; i + 1 < pairs.Length; i += 2)
         {
             var name = Nixsharp.Cli.Settings.SettingNames.Canonical(pairs[i]);
-            if (IsCopySetting(name)) Set(name, pairs[i + 1]);
+            if (Build.BuildFlags.IsBuildOption(name)) flags.SetOption(name, pairs[i + 1]);
             else if (!Nixsharp.Cli.Settings.SettingNames.IsKnown(name)) io.Err($"warning: unknown setting '{name}'\n");
         }
-        return settings;
-
-        void Set(string name, string value)
-        {
-            switch (name)
-            {
-                case "trusted-public-keys":
-                    CheckKeys(name, value);
-                    settings = settings with { TrustedPublicKeys = value };
-                    break;
-                case "extra-trusted-public-keys":
-                    CheckKeys(name, value);
-                    settings = settings with { TrustedPublicKeys = (settings.TrustedPublicKeys + " " + value).Trim() };
-                    break;
-                case "require-sigs":
-                    settings = settings with { RequireSigs = Build.BuildFlags.Bool(name, value) };
-                    break;
-            }
-        }
-    }
-
-    private static bool IsCopySetting(string name) => name is "trusted-public-keys" or "extra-trusted-public-keys" or "require-sigs";
-
-    private static void CheckKeys(string name, string value)
-    {
-        try { TrustedKeys.Parse(value); }
-        catch (SigningKeyException e) { throw new UsageException($"setting '{name}': {e.Message}"); }
+        return new Settings(flags.AllTrustedPublicKeys, flags.RequireSigs);
     }
 
     /// <summary>Turns the expected failures of either transport into "error: …" and exit 1.</summary>
