@@ -13,6 +13,10 @@ public sealed class XmlWriter
     private readonly bool _strict, _location;
     private readonly ContextBuilder _ctx;
     private readonly HashSet<string> _drvsSeen = new(StringComparer.Ordinal);
+    // The sets and lists being written, outermost first. One met again inside itself (builtins
+    // holds builtins) would be written forever: Nix writes until its stack overflows (gigabytes,
+    // then this error); nixsharp gives the error at once.
+    private readonly HashSet<Value> _open = new(ReferenceEqualityComparer.Instance);
     private int _depth;
 
     private XmlWriter(EvalState st, bool strict, bool location, ContextBuilder ctx)
@@ -100,6 +104,11 @@ public sealed class XmlWriter
     /// <summary>Nesting deeper than this is an error (Nix 2.8 recurses until it runs out of memory).</summary>
     private const int MaxDepth = 10000;
 
+    private void Enter(Value container)
+    {
+        if (!_open.Add(container)) throw _st.StackOverflow();
+    }
+
     private void WriteValue(Value v, Pos pos)
     {
         if (_depth > MaxDepth) throw new EvalError("stack overflow; max-call-depth exceeded", pos);
@@ -139,14 +148,18 @@ public sealed class XmlWriter
                 break;
             }
             case AttrsValue a:
+                Enter(a);
                 Open("attrs", null);
                 ShowAttrs(a);
                 Close("attrs");
+                _open.Remove(a);
                 break;
             case ListValue l:
+                Enter(l);
                 Open("list", null);
                 foreach (var item in l.Items) WriteValue(item, pos);
                 Close("list");
+                _open.Remove(l);
                 break;
             case LambdaValue lam:
             {
