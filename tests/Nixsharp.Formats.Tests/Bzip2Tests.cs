@@ -3,7 +3,6 @@
 // whole; corrupt and truncated data are refused.
 namespace Nixsharp.Formats.Tests;
 
-using System.Diagnostics;
 using Nixsharp.Formats.Compression;
 using Xunit;
 
@@ -27,17 +26,7 @@ public class Bzip2Tests
         return ms.ToArray();
     }
 
-    private static byte[] Tool(string args, byte[] input)
-    {
-        var psi = new ProcessStartInfo("bzip2", args) { RedirectStandardInput = true, RedirectStandardOutput = true };
-        using var p = Process.Start(psi)!;
-        var output = Task.Run(() => { var ms = new MemoryStream(); p.StandardOutput.BaseStream.CopyTo(ms); return ms.ToArray(); });
-        p.StandardInput.BaseStream.Write(input);
-        p.StandardInput.Close();
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
-        return output.Result;
-    }
+    private static byte[] Tool(string args, byte[] input) => ToolPipe.Run("bzip2", args, input);
 
     [Theory]
     [InlineData(0, 1)]

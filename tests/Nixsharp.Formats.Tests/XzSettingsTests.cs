@@ -3,7 +3,6 @@
 // writes with that dictionary, decodes everywhere, and needs a fraction of preset 6's memory.
 namespace Nixsharp.Formats.Tests;
 
-using System.Diagnostics;
 using Nixsharp.Formats.Compression;
 using Xunit;
 
@@ -38,17 +37,8 @@ public class XzSettingsTests
     }
 
     /// <summary>What the xz tool writes for `data` on its standard input (so it cannot see the size).</summary>
-    private static byte[] XzTool(string options, byte[] data)
-    {
-        var psi = new ProcessStartInfo("xz", $"-T1 --format=xz --check=crc64 {options} -c") { RedirectStandardInput = true, RedirectStandardOutput = true };
-        using var p = Process.Start(psi)!;
-        var output = Task.Run(() => { var ms = new MemoryStream(); p.StandardOutput.BaseStream.CopyTo(ms); return ms.ToArray(); });
-        p.StandardInput.BaseStream.Write(data);
-        p.StandardInput.Close();
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
-        return output.Result;
-    }
+    private static byte[] XzTool(string options, byte[] data) =>
+        ToolPipe.Run("xz", $"-T1 --format=xz --check=crc64 {options} -c", data);
 
     [Theory]
     [InlineData(0, 4096u)]
