@@ -137,22 +137,6 @@ public static class CopyCommand
     }
 
     /// <summary>Turns the expected failures of either transport into "error: …" and exit 1.</summary>
-    public static int Guard(CliIo io, Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (UsageException e)
-        {
-            io.Err($"error: {StoreCommand.Encode(e.Message)}\nTry 'nixsharp copy --help' for more information.\n");
-            return 1;
-        }
-        catch (Exception e) when (e is BinaryCacheException or RemoteException or StoreException or Nixsharp.Store.Database.StoreDatabaseException
-                                      or FormatException or IOException or UnauthorizedAccessException)
-        {
-            io.Err($"error: {StoreCommand.Encode(e.Message)}\n");
-            return 1;
-        }
-    }
+    public static int Guard(CliIo io, Func<int> body) => CommandGuard.Run(io, "copy", body,
+        e => e is BinaryCacheException or RemoteException or StoreException or Nixsharp.Store.Database.StoreDatabaseException);
 }

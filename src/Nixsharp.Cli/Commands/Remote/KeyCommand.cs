@@ -46,23 +46,7 @@ public static class KeyCommand
     }
 
     /// <summary>Expected failures become "error: …" and exit 1.</summary>
-    public static int Guard(CliIo io, Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (UsageException e)
-        {
-            io.Err($"error: {e.Message}\nTry 'nixsharp key --help' for more information.\n");
-            return 1;
-        }
-        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
-        {
-            io.Err($"error: {e.Message}\n");
-            return 1;
-        }
-    }
+    public static int Guard(CliIo io, Func<int> body) => CommandGuard.Run(io, "key", body, _ => false);
 
     /// <summary>Reads a secret key file, naming the file in errors.</summary>
     public static SecretKey ReadSecretKeyFile(string file, CliIo io)

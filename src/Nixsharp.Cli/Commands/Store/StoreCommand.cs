@@ -37,24 +37,8 @@ public static class StoreCommand
         new(name) { Description = description, Arity = ArgumentArity.ZeroOrMore };
 
     /// <summary>Runs a store operation, turning expected failures into "error: …" and exit 1.</summary>
-    public static int Guard(CliIo io, Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (UsageException e)
-        {
-            io.Err($"error: {e.Message}\nTry 'nixsharp store --help' for more information.\n");
-            return 1;
-        }
-        catch (Exception e) when (e is StoreException or Nixsharp.Store.Database.StoreDatabaseException or FormatException
-                                      or IOException or UnauthorizedAccessException)
-        {
-            io.Err($"error: {e.Message}\n");
-            return 1;
-        }
-    }
+    public static int Guard(CliIo io, Func<int> body) => CommandGuard.Run(io, "store", body,
+        e => e is StoreException or Nixsharp.Store.Database.StoreDatabaseException);
 
     /// <summary>Resolves a command-line argument to a store path: symlinks outside the store (like
     /// ./result) are followed, and a path inside a store path names that store path.</summary>
