@@ -52,7 +52,7 @@ public abstract unsafe class NativeCodecStream : Stream
     protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     /// <summary>Turns a missing system library into an error that says what to install.</summary>
-    protected static T Load<T>(Func<T> init, string library, string package)
+    internal static T Load<T>(Func<T> init, string library, string package)
     {
         try { return init(); }
         catch (DllNotFoundException)
@@ -152,7 +152,9 @@ public readonly record struct XzSettings(int Preset, uint? DictionarySize = null
     }
 
     /// <summary>The bytes liblzma allocates for an encoder with these settings.</summary>
-    public unsafe long EncoderMemory()
+    public long EncoderMemory() => NativeCodecStream.Load(Memusage, "liblzma.so.5", "liblzma5");
+
+    private unsafe long Memusage()
     {
         var options = Options();
         var filters = stackalloc LibLzma.LzmaFilter[2];
