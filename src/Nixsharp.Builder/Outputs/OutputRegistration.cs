@@ -152,7 +152,7 @@ internal sealed class OutputRegistration
             {
                 if (_drv.Outputs[name].IsFixed || valid.ContentAddress is not null)
                     throw new BuildException(BuildStatus.HashMismatch,
-                        $"cannot repair '{path}': its rebuild by '{_drvPath}' has NAR hash '{NixHash(builtHash)}', not the recorded '{NixHash(valid.NarHash)}'");
+                        $"cannot repair '{path}': its rebuild by '{_drvPath}' has NAR hash '{ValidPathInfo.ShowNarHash(builtHash)}', not the recorded '{ValidPathInfo.ShowNarHash(valid.NarHash)}'");
                 // Signatures were for the old contents.
                 reregister = valid with
                 {
@@ -164,8 +164,6 @@ internal sealed class OutputRegistration
             catch (StoreException e) { throw new BuildException(BuildStatus.MiscFailure, e.Message); }
         }
     }
-
-    private static string NixHash(string dbHash) => Hash.ParseAnyPrefixed(dbHash).ToString(HashFormat.Base32, true);
 
     /// <summary>Appended to an output's path to name a differing rebuild kept by --check --keep-failed.</summary>
     public const string CheckSuffix = ".check";

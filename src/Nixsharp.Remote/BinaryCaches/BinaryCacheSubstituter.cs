@@ -149,8 +149,7 @@ public sealed class BinaryCacheSubstituter : ISubstituter, IDisposable
             var offered = BinaryCacheCopy.ToValidPathInfo(info).NarHash;
             if (recorded is not null && !string.Equals(recorded, offered, StringComparison.Ordinal))
                 throw new SubstitutionException($"the substitute for '{path.Path}' from '{_baseUrl}' has NAR hash " +
-                    $"'{Formats.Hashes.Hash.ParseAnyPrefixed(offered).ToString(Formats.Hashes.HashFormat.Base32, true)}', " +
-                    $"not the '{Formats.Hashes.Hash.ParseAnyPrefixed(recorded).ToString(Formats.Hashes.HashFormat.Base32, true)}' the store records");
+                    $"'{ValidPathInfo.ShowNarHash(offered)}', not the '{ValidPathInfo.ShowNarHash(recorded)}' the store records");
             store.RepairFromNar(path.Path, restore => _cache!.ReadNar(info, restore));
         });
 

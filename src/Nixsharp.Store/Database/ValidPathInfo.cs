@@ -56,6 +56,11 @@ public sealed record ValidPathInfo
         return new string(text);
     }
 
+    /// <summary>A NAR hash as the database holds it ("sha256:" and base 16), as Nix shows it in
+    /// messages: "sha256:" and base 32.</summary>
+    public static string ShowNarHash(string narHash) =>
+        Nixsharp.Formats.Hashes.Hash.ParseAnyPrefixed(narHash).ToString(Nixsharp.Formats.Hashes.HashFormat.Base32, true);
+
     /// <summary>A set of paths in the order the database and Nix keep them (byte order).</summary>
     public static ImmutableSortedSet<string> PathSet(params IEnumerable<string> paths) =>
         ImmutableSortedSet.CreateRange(StringComparer.Ordinal, paths);

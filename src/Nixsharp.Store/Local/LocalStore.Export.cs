@@ -27,7 +27,7 @@ public sealed partial class LocalStore
                 NarWriter.Dump(ToRealPath(path), tee);
                 var actual = ValidPathInfo.FormatNarHash(h.GetHashAndReset());
                 if (actual != info.NarHash)
-                    throw new StoreException($"hash of path '{path}' has changed from '{ToBase32(info.NarHash)}' to '{ToBase32(actual)}'!");
+                    throw new StoreException($"hash of path '{path}' has changed from '{ValidPathInfo.ShowNarHash(info.NarHash)}' to '{ValidPathInfo.ShowNarHash(actual)}'!");
             }, new ExportTrailer(path, info.References.ToList(), info.Deriver));
         }
         ExportFormat.WriteEnd(output);

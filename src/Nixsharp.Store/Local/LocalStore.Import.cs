@@ -136,7 +136,7 @@ public sealed partial class LocalStore
         if (!string.Equals(info.NarHash, actual, StringComparison.Ordinal))
         {
             // Shown in base 32, as Nix shows NAR hashes.
-            var specified = Hash.ParseAnyPrefixed(info.NarHash).ToString(HashFormat.Base32, true);
+            var specified = ValidPathInfo.ShowNarHash(info.NarHash);
             var got = new Hash(HashType.Sha256, actualBytes).ToString(HashFormat.Base32, true);
             throw new StoreException($"hash mismatch importing path '{info.Path}';\n  specified: {specified}\n  got:       {got}");
         }

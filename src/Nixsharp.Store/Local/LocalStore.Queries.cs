@@ -100,7 +100,7 @@ public sealed partial class LocalStore
                 var current = ValidPathInfo.FormatNarHash(hash);
                 if (current != info.NarHash)
                 {
-                    Log($"path '{p}' was modified! expected hash '{ToBase32(info.NarHash)}', got '{ToBase32(current)}'");
+                    Log($"path '{p}' was modified! expected hash '{ValidPathInfo.ShowNarHash(info.NarHash)}', got '{ValidPathInfo.ShowNarHash(current)}'");
                     if (repair is null || !repair(p, missing: false)) errors = true;
                 }
                 else if (info.NarSize == 0)
@@ -146,11 +146,5 @@ public sealed partial class LocalStore
             // As in Nix, a path brought back is not among those whose contents are checked next.
             if (repair is null || !repair(path, missing: true)) errors = true;
         }
-    }
-
-    private static string ToBase32(string dbHash)
-    {
-        var colon = dbHash.IndexOf(':');
-        return dbHash[..colon] + ":" + NixBase32.Encode(Convert.FromHexString(dbHash[(colon + 1)..]));
     }
 }

@@ -89,7 +89,7 @@ public sealed partial class LocalStore
             var got = ValidPathInfo.FormatNarHash(hash);
             var wanted = reregisterAs?.NarHash ?? info.NarHash;
             if (!string.Equals(got, wanted, StringComparison.Ordinal))
-                throw new StoreException($"the new contents of '{path}' have hash '{Base32(got)}', not the expected '{Base32(wanted)}'");
+                throw new StoreException($"the new contents of '{path}' have hash '{ValidPathInfo.ShowNarHash(got)}', not the expected '{ValidPathInfo.ShowNarHash(wanted)}'");
             SwapIn(real, staging);
             // A crash between the swap and this leaves the new contents under the old hash: verify
             // reports the path as modified, and another repair puts it right.
@@ -101,8 +101,6 @@ public sealed partial class LocalStore
             throw;
         }
     }
-
-    private static string Base32(string dbHash) => Hash.ParseAnyPrefixed(dbHash).ToString(HashFormat.Base32, true);
 
     /// <summary>Puts the checked tree at `staging` in place of `real` (which may be missing) in one
     /// step where the kernel allows, and deletes the old contents.</summary>
