@@ -4,6 +4,7 @@
 namespace Nixsharp.Formats.Compression;
 
 using System.Runtime.InteropServices;
+using Nixsharp.Formats.Streams;
 
 public static partial class Bzip2
 {
@@ -81,7 +82,7 @@ public static partial class Bzip2
 
 /// <summary>A write-only stream that bzip2-compresses into another stream; the compressed stream
 /// is complete once this one is disposed.</summary>
-public sealed unsafe class Bzip2CompressStream : Stream
+public sealed unsafe class Bzip2CompressStream : WriteOnlyStream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
@@ -114,8 +115,6 @@ public sealed unsafe class Bzip2CompressStream : Stream
             _strm->NextIn = null;
         }
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     /// <summary>Runs the compressor once and writes what it produced.</summary>
     private int Step(int action, int expected)
@@ -157,20 +156,12 @@ public sealed unsafe class Bzip2CompressStream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     public override void Flush() => _inner.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>A read-only stream of what a bzip2 stream (or several, concatenated, as the bzip2 tool
 /// accepts) decompresses to. Corrupt or truncated input throws CompressionException.</summary>
-public sealed unsafe class Bzip2DecompressStream : Stream
+public sealed unsafe class Bzip2DecompressStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
@@ -240,8 +231,6 @@ public sealed unsafe class Bzip2DecompressStream : Stream
         return 0;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     protected override void Dispose(bool disposing)
     {
         if (_strm is not null)
@@ -253,14 +242,4 @@ public sealed unsafe class Bzip2DecompressStream : Stream
         }
         base.Dispose(disposing);
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
