@@ -41,6 +41,16 @@ public sealed class RepairTests : IDisposable
         Assert.True(r.Code == 0 && !r.Stderr.Contains("modified") && !r.Stderr.Contains("disappeared"), r.Stderr);
     }
 
+    /// <summary>The same paths (Populate) in a nixsharp store, "ours", and a Nix store, "theirs".</summary>
+    private (string Ours, string Theirs, (string A, string B, string File) Paths) PopulateBoth()
+    {
+        var ours = _s.Dir.Sub("ours");
+        var theirs = _s.Dir.Sub("theirs");
+        var p = Populate(ours, nix: false);
+        Assert.Equal(p, Populate(theirs, nix: true));
+        return (ours, theirs, p);
+    }
+
     /// <summary>Builds b (and a) and adds a plain file, in a nixsharp store or, with nix, a Nix store.</summary>
     private (string A, string B, string File) Populate(string storeRoot, bool nix)
     {
@@ -76,10 +86,7 @@ public sealed class RepairTests : IDisposable
     public void VerifyRepairRebuildsOutputsAndReportsWhatItCannotRepairAsNixDoes()
     {
         if (!BuildScratch.CanRun || !Tools.NixInstalled) return;
-        var ours = _s.Dir.Sub("ours");
-        var theirs = _s.Dir.Sub("theirs");
-        var p = Populate(ours, nix: false);
-        Assert.Equal(p, Populate(theirs, nix: true));
+        var (ours, theirs, p) = PopulateBoth();
         SpoilAll(ours, p);
         SpoilAll(theirs, p);
 
@@ -107,10 +114,7 @@ public sealed class RepairTests : IDisposable
     public void AMissingPathWithReferrersIsRebuiltAsNixDoes()
     {
         if (!BuildScratch.CanRun || !Tools.NixInstalled) return;
-        var ours = _s.Dir.Sub("ours");
-        var theirs = _s.Dir.Sub("theirs");
-        var p = Populate(ours, nix: false);
-        Populate(theirs, nix: true);
+        var (ours, theirs, p) = PopulateBoth();
         foreach (var root in new[] { ours, theirs })
         {
             File.SetUnixFileMode(root + "/nix/store", (UnixFileMode)0x1ED);
@@ -229,10 +233,7 @@ public sealed class RepairTests : IDisposable
     public void BuildRepairAndRealiseRepairRebuildDamagedOutputsAsNixBuildDoes()
     {
         if (!BuildScratch.CanRun || !Tools.NixInstalled) return;
-        var ours = _s.Dir.Sub("ours");
-        var theirs = _s.Dir.Sub("theirs");
-        var p = Populate(ours, nix: false);
-        Populate(theirs, nix: true);
+        var (ours, theirs, p) = PopulateBoth();
         var expr = _s.Dir.Sub("default.nix");
         // Both outputs damaged: Nix 2.8 reports every path it checks in a chroot store as damaged
         // (it looks at the logical path), so only then do the messages agree.
